@@ -1,0 +1,143 @@
+"""``perfgoal``: the command line. Messages for users are Chinese; every bad input is one line, not a trace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from . import canonical
+from .atomic import WouldOverwriteInput, guard, write_text
+from .findings import SEVERITY_LABELS, Severity, count_by_severity
+from .reading import FileResult, read_file
+from .rules import CATALOGUE
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNREADABLE, f"参数错误：{message}\n")
+
+
+def _unreadable(result: FileResult) -> bool:
+    return not result.readable or not result.declarations
+
+
+def _report_unreadable(results: list[FileResult]) -> bool:
+    bad = False
+    for r in results:
+        if _unreadable(r):
+            bad = True
+            for f in r.findings:
+                print(f"{r.path}：{f.message}（{f.code}）", file=sys.stderr)
+    return bad
+
+
+def _output_names(results: list[FileResult]) -> list[tuple[Path, str]]:
+    """One file name per declaration: ``<input stem>.json``, or ``-01``, ``-02``… when a file holds several."""
+    taken: set[str] = set()
+    out = []
+    for r in results:
+        stem = Path(r.path).stem
+        for i, d in enumerate(r.declarations, 1):
+            name = stem if len(r.declarations) == 1 else f"{stem}-{i:02d}"
+            base, k = name, 2
+            while name in taken:
+                name, k = f"{base}-{k}", k + 1
+            taken.add(name)
+            out.append((Path(f"{name}.json"), canonical.dumps(d.declaration)))
+    return out
+
+
+def cmd_to_json(args: argparse.Namespace) -> int:
+    inputs = [Path(p) for p in args.inputs]
+    results = [read_file(p, run_rules=False) for p in inputs]
+    bad = _report_unreadable(results)
+    if args.output:
+        out_dir = Path(args.output)
+        for name, text in _output_names(results):
+            target = out_dir / name
+            try:
+                guard(target, inputs)
+            except WouldOverwriteInput:
+                print(f"{target}：输出文件与输入文件相同，已拒绝覆盖", file=sys.stderr)
+                return EXIT_UNREADABLE
+            write_text(target, text)
+    else:
+        sys.stdout.write(canonical.dumps_many(d.declaration for r in results for d in r.declarations))
+    return EXIT_UNREADABLE if bad else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    results = [read_file(p) for p in args.inputs]
+    findings = [f for r in results for f in r.all_findings()]
+    if args.format == "json":
+        sys.stdout.write(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+    else:
+        for r in results:
+            for f in r.all_findings():
+                print(f.as_text())
+            counts = count_by_severity(r.all_findings())
+            summary = "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
+            print(f"== {r.path}：{len(r.declarations)} 份申报表，{summary}")
+    if any(_unreadable(r) for r in results):
+        if args.format == "json":
+            _report_unreadable(results)
+        return EXIT_UNREADABLE
+    return EXIT_ERRORS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    for r in CATALOGUE.values():
+        source = f"（依据：{r.source}）" if r.source else ""
+        print(f"{r.code}\t{SEVERITY_LABELS[r.severity]}\t{r.title}{source}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="perfgoal", description="财政项目支出绩效目标申报表：读取、校验、转换")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("to-json", help="读取申报表，输出规范 JSON")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="申报表文件（.xlsx/.xlsm/.xls/.ods/.txt）")
+    p.add_argument("-o", "--output", metavar="DIR", help="每份申报表写成一个 JSON 文件到此目录")
+    p.set_defaults(func=cmd_to_json)
+
+    p = sub.add_parser("check", help="按规则校验申报表")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("rules", help="列出全部校验规则")
+    p.set_defaults(func=cmd_rules)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

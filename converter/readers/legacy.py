@@ -1,0 +1,348 @@
+"""Locate declarations in a grid by the paper form's labels, and set shifted indicator rows right.
+
+This is the one locating logic for the old layout, whatever file the grid came from: the text export,
+or old four-column sheets in xlsx/xls/ods. Labels are recognised however they were retyped (with or
+without ``*``, ASCII or full-width colons), the form may sit anywhere on the sheet, and several forms
+may follow one another. Every non-blank cell either lands in a field or is reported (R002).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..findings import Finding
+from ..htmltext import html_tags, html_to_text
+from ..layout import (
+    BUDGET_SECTION,
+    DATE_FIELDS,
+    FLAG_FIELDS,
+    FORM_TITLE,
+    INDICATOR_COLUMN_SPELLINGS,
+    LONG_TEXT_FIELDS,
+    MONEY_FIELDS,
+    is_indicator_section,
+    label_index,
+    label_key,
+    year_of_line,
+)
+from ..model import Declaration, Indicator, field_labels
+from ..profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
+from ..rules import (
+    AMOUNT_UNPARSEABLE,
+    CONTENT_UNPLACED,
+    DATE_UNPARSEABLE,
+    FLAG_UNPARSEABLE,
+    FORMULA_IGNORED,
+    HTML_CONVERTED,
+    INDICATOR_ROW_AMBIGUOUS,
+    ROW_REPAIRED,
+    YEAR_UNPARSEABLE,
+)
+from ..targets import parse_target
+from .grid import Grid, is_blank
+from .values import as_date, as_flag, as_money, as_text, as_year
+
+LABELS = field_labels()
+_LABEL_INDEX = label_index()
+_TITLE_KEY = label_key(FORM_TITLE)
+_SECTION_KEYS = {label_key(BUDGET_SECTION)}
+_HEADER_KEYS = [{label_key(s) for s in spellings} for spellings in INDICATOR_COLUMN_SPELLINGS]
+_NOTE = re.compile(r"^[^：:]{1,15}[：:]")
+
+
+@dataclass
+class FormRead:
+    """One declaration found in a grid, with the reader's own findings and where each field came from."""
+
+    declaration: Declaration
+    findings: list[Finding]
+    cells: dict[str, str]
+    sheet: str | None
+    anchor: str  # the cell where the form starts, to tell forms apart
+
+
+@dataclass
+class _Block:
+    grid: Grid
+    first: int
+    last: int  # exclusive
+    findings: list[Finding] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)
+    used: set[tuple[int, int]] = field(default_factory=set)
+
+    def note(self, finding: Finding, r: int, c: int) -> None:
+        self.findings.append(finding.located(sheet=self.grid.sheet, cell=self.grid.ref(r, c)))
+
+
+def _text(value: Any) -> str:
+    return as_text(value) or ""
+
+
+def _is_title(value: Any) -> bool:
+    return isinstance(value, str) and _TITLE_KEY in label_key(value)
+
+
+def _is_table_header(row: list[Any]) -> dict[int, int] | None:
+    """Column index for each of the four table columns, when the row is the indicator table's header."""
+    found: dict[int, int] = {}
+    for c, value in enumerate(row):
+        if isinstance(value, str):
+            key = label_key(value)
+            for i, keys in enumerate(_HEADER_KEYS):
+                if key in keys and i not in found:
+                    found[i] = c
+    return found if len(found) == 4 else None
+
+
+def _split_label(text: str) -> tuple[str, str] | None:
+    """(field path, inline value) when the cell is a label, possibly with its value after a colon."""
+    key = label_key(text)
+    if key in _LABEL_INDEX:
+        return _LABEL_INDEX[key], ""
+    for sep in ("：", ":"):
+        if sep in text:
+            head, tail = text.split(sep, 1)
+            if label_key(head) in _LABEL_INDEX:
+                return _LABEL_INDEX[label_key(head)], tail.strip()
+    return None
+
+
+def locate_forms(grid: Grid) -> list[FormRead]:
+    """Every declaration in the grid, in reading order."""
+    titles = [r for r, row in enumerate(grid.rows) if any(_is_title(v) for v in row)]
+    if not titles:
+        labelled = sum(1 for row in grid.rows for v in row if isinstance(v, str) and _split_label(v))
+        titles = [0] if labelled >= 3 else []
+    bounds = [*titles, len(grid.rows)]
+    forms = []
+    for first, last in itertools.pairwise(bounds):
+        form = _read_block(_Block(grid, first, last))
+        if form is not None:
+            forms.append(form)
+    return forms
+
+
+def _read_block(block: _Block) -> FormRead | None:
+    grid = block.grid
+    header_row, columns = None, None
+    for r in range(block.first, block.last):
+        columns = _is_table_header(grid.rows[r])
+        if columns:
+            header_row = r
+            break
+    head_end = header_row if header_row is not None else block.last
+
+    raw: dict[str, tuple[Any, int, int]] = {}
+    year_raw: tuple[Any, int, int] | None = None
+    for r in range(block.first, head_end):
+        row = grid.rows[r]
+        for c, value in enumerate(row):
+            if is_blank(value) or (r, c) in block.used:
+                continue
+            text = _text(value).strip()
+            if _is_title(value) or label_key(text) in _SECTION_KEYS:
+                block.used.add((r, c))
+                continue
+            if year_of_line(text) or is_indicator_section(text):
+                block.used.add((r, c))
+                if year_raw is None and (year_of_line(text) or text[:4].isdigit()):
+                    year_raw = (year_of_line(text) or text[:4], r, c)
+                continue
+            split = _split_label(text) if isinstance(value, str) else None
+            if split is None:
+                continue
+            path, inline = split
+            block.used.add((r, c))
+            if path in raw:
+                continue  # a label printed twice: the first one holds the value; the second is reported
+            if inline:
+                raw[path] = (inline, r, c)
+                continue
+            vc = grid.merge_end_col(r, c) + 1
+            neighbour = grid.value(r, vc)
+            if isinstance(neighbour, str) and _split_label(neighbour) is not None:
+                raw[path] = (None, r, vc)
+            else:
+                raw[path] = (neighbour, r, vc)
+                block.used.add((r, vc))
+
+    if not raw and header_row is None:
+        return None
+
+    decl_fields: dict[str, Any] = {}
+    for path, (value, r, c) in raw.items():
+        block.cells[path] = grid.ref(r, c)
+        if (r, c) in grid.formulas:
+            block.note(FORMULA_IGNORED.finding(path, label=LABELS[path], value=_text(value)), r, c)
+        decl_fields[path] = _convert(block, path, value, r, c)
+
+    year = None
+    if year_raw is not None:
+        try:
+            year = as_year(year_raw[0])
+            block.cells["year"] = grid.ref(year_raw[1], year_raw[2])
+        except ValueError:
+            block.note(YEAR_UNPARSEABLE.finding("year", value=_text(year_raw[0])), year_raw[1], year_raw[2])
+
+    indicators_raw: list[list[tuple[Any, int, int]]] = []
+    if header_row is not None and columns is not None:
+        block.used.update((header_row, c) for c in columns.values())
+        block.cells["indicators"] = grid.ref(header_row, columns[0])
+        indicators_raw = _table_rows(block, header_row + 1, columns)
+    level1_column = [_text(cells[0][0]).strip() for cells in indicators_raw if not is_blank(cells[0][0])]
+    profile = detect_profile(level1_column)
+    indicators = _read_indicators(block, indicators_raw, profile)
+
+    # Whatever the header walk did not place is reported, never dropped.
+    for r in range(block.first, head_end):
+        for c, value in enumerate(grid.rows[r]):
+            if not is_blank(value) and (r, c) not in block.used:
+                block.note(CONTENT_UNPLACED.finding(None, text=_text(value)[:60]), r, c)
+
+    project = {p.split(".", 1)[1]: v for p, v in decl_fields.items() if p.startswith("project.")}
+    budget = {p.split(".", 1)[1]: v for p, v in decl_fields.items() if p.startswith("budget.")}
+    declaration = Declaration(
+        profile=profile.name, year=year, unit_name=decl_fields.get("unit_name"), project=project,
+        budget=budget, indicators=indicators,
+    )
+    return FormRead(declaration, block.findings, block.cells, grid.sheet, grid.ref(block.first, 0))
+
+
+def _convert(block: _Block, path: str, value: Any, r: int, c: int) -> Any:
+    label = LABELS[path]
+    converters: dict[tuple[str, ...], tuple[Callable[[Any], Any], Any]] = {
+        DATE_FIELDS: (as_date, DATE_UNPARSEABLE),
+        MONEY_FIELDS: (as_money, AMOUNT_UNPARSEABLE),
+        FLAG_FIELDS: (as_flag, FLAG_UNPARSEABLE),
+    }
+    for paths, (convert, rule_) in converters.items():
+        if path in paths:
+            try:
+                return convert(value)
+            except ValueError:
+                block.note(rule_.finding(path, label=label, value=_text(value)), r, c)
+                return None
+    text = as_text(value)
+    if text is not None and path in LONG_TEXT_FIELDS:
+        tags = html_tags(text)
+        if tags:
+            block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
+            text = html_to_text(text)
+    return text
+
+
+def _table_rows(block: _Block, start: int, columns: dict[int, int]) -> list[list[tuple[Any, int, int]]]:
+    """The table's rows as five positions (the four columns and one to their right), notes reported."""
+    grid = block.grid
+    cols = [columns[0], columns[1], columns[2], columns[3], columns[3] + 1]
+    rows = []
+    for r in range(start, block.last):
+        row = grid.rows[r]
+        cells = [(grid.value(r, c), r, c) for c in cols]
+        others = [c for c, v in enumerate(row) if not is_blank(v) and c not in cols]
+        filled = [v for v, _, _ in cells if not is_blank(v)]
+        if not filled and not others:
+            continue
+        if len(filled) == 1 and isinstance(filled[0], str) and _NOTE.match(filled[0].strip()):
+            others += [c for v, _, c in cells if not is_blank(v)]
+            cells = []
+        for c in others:
+            block.note(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c)
+            block.used.add((r, c))
+        if cells:
+            rows.append(cells)
+    return rows
+
+
+def detect_profile(level1_values: list[str]) -> Profile:
+    """The profile whose level-1 names the table uses most; the default when nothing tells."""
+    best, best_score = load_profile(DEFAULT_PROFILE), 0.0
+    for name in profile_names():
+        profile = load_profile(name)
+        names = set(profile.level1_names())
+        score = sum(1.0 if v in names else 0.5 if profile.canonical_level1(v) else 0.0 for v in level1_values)
+        if score > best_score:
+            best, best_score = profile, score
+    return best
+
+
+def _looks_like_target(text: str, profile: Profile) -> bool:
+    return parse_target(text).kind in ("quantitative", "deadline") or text in profile.qualitative_values
+
+
+def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | None], bool, bool]:
+    """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous."""
+    l1s, l2s = profile.all_level1_spellings(), profile.all_level2_spellings()
+    kinds = ["-" if v is None else "L1" if v in l1s else "L2" if v in l2s else "T" for v in values]
+    off_home = any((k == "L1" and p != 0) or (k == "L2" and p != 1) for p, k in enumerate(kinds))
+    texts_at = [p for p, k in enumerate(kinds) if k == "T"]
+    full = values[2] is not None and values[3] is not None
+    regular = not off_home and values[4] is None and (all(p >= 2 for p in texts_at) or full)
+    if regular:
+        return values[:4], False, False
+
+    level1 = next((v for v, k in zip(values, kinds, strict=True) if k == "L1"), None)
+    level2 = next((v for v, k in zip(values, kinds, strict=True) if k == "L2"), None)
+    texts = [values[p] for p in texts_at]
+    if len(texts) > 2:
+        return values[:4], False, True
+    name: str | None = None
+    target: str | None = None
+    if len(texts) == 2:
+        name, target = texts
+    elif len(texts) == 1 and texts[0] is not None:
+        if _looks_like_target(texts[0], profile):
+            target = texts[0]
+        else:
+            name = texts[0]
+    return [level1, level2, name, target], True, False
+
+
+def _source_ref(grid: Grid, cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> str:
+    """The cell a placed value came from; for an empty value, the cell where it belongs."""
+    for v, r, c in cells:
+        if value is not None and (_text(v).strip() or None) == value:
+            return grid.ref(r, c)
+    return grid.ref(cells[default_pos][1], cells[default_pos][2])
+
+
+def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], profile: Profile) -> list[Indicator]:
+    grid = block.grid
+    out: list[Indicator] = []
+    current1: str | None = None
+    current2: str | None = None
+    for cells in rows:
+        values = [(_text(v).strip() or None) for v, _, _ in cells]
+        placed, moved, ambiguous = _place_row(values, profile)
+        level1, level2, name, target = placed
+        index = len(out)
+        r0, c0 = cells[0][1], cells[0][2]
+        inferred = False
+        if level1 is None:
+            level1 = current1
+            owner = profile.canonical_level2(level2)
+            if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
+                level1, inferred = owner[0], True
+        if level1 != current1:
+            current2 = None
+        if level2 is None:
+            level2 = current2
+        current1, current2 = level1, level2
+
+        for pos, (key, value) in enumerate((("level1", level1), ("level2", level2), ("name", name),
+                                            ("target", target))):
+            block.cells[f"indicators[{index}].{key}"] = _source_ref(grid, cells, value, pos)
+        block.used.update((r, c) for v, r, c in cells if not is_blank(v))
+        if ambiguous:
+            block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text="｜".join(v or "" for v in values)),
+                       r0, c0)
+        if moved or inferred:
+            before = "｜".join(v or "（空）" for v in values[:4] + ([values[4]] if values[4] else []))
+            after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
+            block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
+        out.append(Indicator(level1=level1, level2=level2, name=name, target=target))
+    return out

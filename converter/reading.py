@@ -1,0 +1,161 @@
+"""The per-file function: a path in, declarations and findings out — never an exception for a bad file.
+
+Bulk conversion is a loop (or a process pool) over ``read_file``; the CLI's ``to-json`` and ``check``
+call it too, so there is one reading path for every caller.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding, Severity
+from .model import Declaration
+from .readers.grid import Grid
+from .readers.legacy import FormRead, locate_forms
+from .readers.text_export import decode, grid_from_text
+from .rules import (
+    FILE_ENCRYPTED,
+    FILE_NOT_DECLARATION,
+    FILE_TOO_LARGE,
+    FILE_UNKNOWN_FORMAT,
+    FILE_UNREADABLE,
+    check,
+)
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class DeclarationResult:
+    declaration: Declaration
+    findings: list[Finding]
+    sheet: str | None
+    anchor: str
+
+
+@dataclass
+class FileResult:
+    path: str
+    declarations: list[DeclarationResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # about the file itself (F…)
+
+    @property
+    def readable(self) -> bool:
+        return not any(f.code in _FATAL for f in self.findings)
+
+    def all_findings(self) -> list[Finding]:
+        return [*self.findings, *(f for d in self.declarations for f in d.findings)]
+
+
+_FATAL = {FILE_UNREADABLE.code, FILE_UNKNOWN_FORMAT.code, FILE_ENCRYPTED.code, FILE_TOO_LARGE.code}
+
+
+class FileProblem(Exception):
+    """A reason the file yields no grid, carried as a finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def sniff(path: Path, head: bytes) -> str:
+    """The format by content, not by extension: xlsx, ods, ole (xls or encrypted OOXML), text or unknown."""
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:100]:
+                    return "ods"
+                if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                    return "xlsx"
+        except zipfile.BadZipFile:
+            return "damaged-zip"
+        return "unknown"
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
+    return "text"
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """Password-protected xlsx files are OLE containers holding an ``EncryptedPackage`` stream."""
+    with path.open("rb") as fh:
+        data = fh.read(1 << 20)
+    return "EncryptedPackage".encode("utf-16-le") in data
+
+
+def _grids(path: Path) -> list[Grid]:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise FileProblem(FILE_TOO_LARGE.finding(size=f"{size / 1048576:.1f} MB",
+                                                 limit=f"{MAX_FILE_BYTES // 1048576} MB"))
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    kind = sniff(path, head)
+    if kind == "damaged-zip":
+        raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
+    if kind == "unknown":
+        raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
+    if kind == "ole" and _is_encrypted_ooxml(path):
+        raise FileProblem(FILE_ENCRYPTED.finding())
+    if kind == "text":
+        text = decode(path.read_bytes())
+        if text is None:
+            raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
+        return [grid_from_text(text)]
+    from .readers.workbook import workbook_grids
+
+    try:
+        return workbook_grids(path)
+    except Exception as exc:  # calamine raises several error types for damaged files
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        if "password" in reason.lower() or "encrypt" in reason.lower():
+            raise FileProblem(FILE_ENCRYPTED.finding()) from exc
+        raise FileProblem(FILE_UNREADABLE.finding(reason=reason)) from exc
+
+
+def _locate(form: FormRead, finding: Finding) -> Finding:
+    """Attach the sheet and cell a rule's field came from."""
+    path = finding.field
+    cell = None
+    while path and cell is None:
+        cell = form.cells.get(path)
+        if cell is None:
+            path = path.rsplit(".", 1)[0] if "." in path else None
+    if cell is None and finding.field and finding.field.startswith("indicators["):
+        prefix = finding.field.split("]", 1)[0] + "]."
+        cell = next((c for p, c in form.cells.items() if p.startswith(prefix)), None)
+    return finding.located(sheet=form.sheet, cell=cell)
+
+
+def read_file(path: str | Path, *, run_rules: bool = True) -> FileResult:
+    """Read every declaration in one file and, by default, check each against the rule catalogue."""
+    shown = str(path)
+    p = Path(path)
+    result = FileResult(shown)
+    try:
+        grids = _grids(p)
+    except FileProblem as problem:
+        result.findings.append(problem.finding.located(file=shown))
+        return result
+    except OSError as exc:
+        result.findings.append(FILE_UNREADABLE.finding(reason=exc.strerror or type(exc).__name__).located(file=shown))
+        return result
+    for grid in grids:
+        for form in locate_forms(grid):
+            found = list(form.findings)
+            if run_rules:
+                found += [_locate(form, f) for f in check(form.declaration)]
+            name = form.declaration.project.name
+            found = [f.located(file=shown, project=name) for f in found]
+            result.declarations.append(DeclarationResult(form.declaration, found, form.sheet, form.anchor))
+    if not result.declarations:
+        detail = "、".join(g.sheet for g in grids if g.sheet) or "文本中没有申报表的标题或栏目"
+        result.findings.append(FILE_NOT_DECLARATION.finding(detail=f"已查看：{detail}").located(file=shown))
+    return result
+
+
+def has_errors(results: list[FileResult]) -> bool:
+    return any(f.severity == Severity.ERROR for r in results for f in r.all_findings())
