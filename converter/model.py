@@ -10,6 +10,7 @@ labels from here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -25,14 +26,31 @@ from pydantic import (
 SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 
+MAX_CELL_CHARS = 32767  # what one Excel cell holds
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
 def clean_text(value: Any) -> str | None:
-    """Trim outer whitespace, unify line breaks to ``\\n`` and map empty to None; inner text is kept."""
+    """Trim outer whitespace, unify line breaks to ``\\n`` and map empty to None; inner text is kept.
+
+    Control characters other than tab and line break cannot be stored in a workbook cell (XML 1.0), and
+    no form needs them, so they are refused here; readers remove them and say so.
+    """
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError("text expected")
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _CONTROL.search(text):
+        raise ValueError("text holds control characters")
+    if len(text) > MAX_CELL_CHARS:
+        raise ValueError(f"text longer than {MAX_CELL_CHARS} characters (one Excel cell)")
     return text or None
+
+
+def strip_controls(text: str) -> str:
+    """The text without the control characters ``clean_text`` refuses."""
+    return _CONTROL.sub("", text)
 
 
 def _to_money(value: Any) -> Decimal | None:

@@ -69,7 +69,7 @@ def sniff(path: Path, head: bytes) -> str:
                 names = set(z.namelist())
                 if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:100]:
                     return "ods"
-                if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
                     return "xlsx"
         except zipfile.BadZipFile:
             return "damaged-zip"

@@ -136,6 +136,9 @@ INDICATOR_ROW_AMBIGUOUS = declare("R008", W, "指标行无法确定各列含义"
 FORMULA_IGNORED = declare("R009", W, "单元格含公式", "{label}单元格含公式，已读取其计算结果“{value}”",
                           "A formula in an input cell; the cached value is read, the formula is not run.",
                           "reader")
+CONTROLS_REMOVED = declare("R010", INFO, "已删除控制字符", "{label}含不可见的控制字符，已删除",
+                           "Control characters cannot be stored in a workbook and carry no meaning on a form.",
+                           "reader")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from converter.model import Budget, Declaration, Indicator, Project
 from converter.profile import profile_names
 
-ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
+ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t",
+                        exclude_characters="\ufffe\uffff")
 texts = st.none() | st.text(ALPHABET, max_size=40)
 long_texts = st.none() | st.text(ALPHABET, max_size=300)
 money = st.none() | st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False,

@@ -191,3 +191,10 @@ def test_file_level_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     big = read_file(SAMPLE)
     assert [f.code for f in big.findings] == ["F005"] and not big.declarations
     assert all(f.file == str(p) for p in [SAMPLE] for f in big.findings)
+
+
+def test_control_characters_removed_and_reported(tmp_path: Path) -> None:
+    d = only(write(tmp_path, FORM.replace("测试项目", "测试\x07项目").replace("运维管理制度", "运维\x0b管理制度")))
+    assert d.declaration.project.name == "测试项目"
+    assert d.declaration.indicators[-1].name == "运维管理制度"
+    assert [f.cell for f in d.findings if f.code == "R010"] == ["B4", "C22"]

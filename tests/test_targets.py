@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from converter.model import Indicator
+from converter.model import Indicator, strip_controls
 from converter.targets import parse_target
 
 
@@ -60,6 +60,7 @@ def test_parsing_never_alters_raw_text(raw: str) -> None:
     before = str(raw)
     parts = parse_target(raw)
     assert parts.raw == before and raw == before
+    raw = strip_controls(raw)
     ind = Indicator(target=raw)
     assert ind.target == (raw.replace("\r\n", "\n").replace("\r", "\n").strip() or None)
     parse_target(ind.target)

@@ -22,6 +22,7 @@ from ..layout import (
     FLAG_FIELDS,
     FORM_TITLE,
     INDICATOR_COLUMN_SPELLINGS,
+    INDICATOR_COLUMNS,
     LONG_TEXT_FIELDS,
     MONEY_FIELDS,
     is_indicator_section,
@@ -29,11 +30,12 @@ from ..layout import (
     label_key,
     year_of_line,
 )
-from ..model import Declaration, Indicator, field_labels
+from ..model import Declaration, Indicator, field_labels, strip_controls
 from ..profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
 from ..rules import (
     AMOUNT_UNPARSEABLE,
     CONTENT_UNPLACED,
+    CONTROLS_REMOVED,
     DATE_UNPARSEABLE,
     FLAG_UNPARSEABLE,
     FORMULA_IGNORED,
@@ -226,12 +228,19 @@ def _convert(block: _Block, path: str, value: Any, r: int, c: int) -> Any:
             except ValueError:
                 block.note(rule_.finding(path, label=label, value=_text(value)), r, c)
                 return None
-    text = as_text(value)
+    text = _sanitised(block, label, path, as_text(value), r, c)
     if text is not None and path in LONG_TEXT_FIELDS:
         tags = html_tags(text)
         if tags:
             block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
             text = html_to_text(text)
+    return text
+
+
+def _sanitised(block: _Block, label: str, path: str, text: str | None, r: int, c: int) -> str | None:
+    if text is not None and strip_controls(text) != text:
+        block.note(CONTROLS_REMOVED.finding(path, label=label), r, c)
+        return strip_controls(text)
     return text
 
 
@@ -305,7 +314,7 @@ def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | N
 def _source_ref(grid: Grid, cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> str:
     """The cell a placed value came from; for an empty value, the cell where it belongs."""
     for v, r, c in cells:
-        if value is not None and (_text(v).strip() or None) == value:
+        if value is not None and (strip_controls(_text(v)).strip() or None) == value:
             return grid.ref(r, c)
     return grid.ref(cells[default_pos][1], cells[default_pos][2])
 
@@ -316,7 +325,8 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
     current1: str | None = None
     current2: str | None = None
     for cells in rows:
-        values = [(_text(v).strip() or None) for v, _, _ in cells]
+        values = [(_sanitised(block, INDICATOR_COLUMNS[min(p, 3)], f"indicators[{len(out)}]", _text(v), r, c)
+                   or "").strip() or None for p, (v, r, c) in enumerate(cells)]
         placed, moved, ambiguous = _place_row(values, profile)
         level1, level2, name, target = placed
         index = len(out)
