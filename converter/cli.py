@@ -12,6 +12,7 @@ from typing import NoReturn
 from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
 from .findings import SEVERITY_LABELS, Severity, count_by_severity
+from .profile import DEFAULT_PROFILE, profile_names
 from .reading import FileResult, read_file
 from .rules import CATALOGUE
 
@@ -93,6 +94,55 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from .profile import UnknownProfileError, load_profile
+    from .writers.xlsx import write_workbook
+
+    try:
+        profile = load_profile(args.profile)
+    except UnknownProfileError:
+        print(f"未知的表式版本“{args.profile}”（可用：{'、'.join(profile_names())}）", file=sys.stderr)
+        return EXIT_UNREADABLE
+    write_workbook(Path(args.output), [None], profile)
+    return EXIT_OK
+
+
+def cmd_to_xlsx(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .writers.xlsx import MixedProfilesError, write_workbook
+
+    source, target = Path(args.input), Path(args.output)
+    try:
+        guard(target, [source])
+    except WouldOverwriteInput:
+        print(f"{target}：输出文件与输入文件相同，已拒绝覆盖", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        declarations = canonical.loads(source.read_bytes())
+    except OSError as exc:
+        print(f"{source}：文件无法读取（{exc.strerror}）", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except (ValueError, ValidationError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) if first else ""
+        print(f"{source}：不是有效的申报表 JSON{f'（{where}）' if where else ''}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    unknown = sorted({d.profile for d in declarations} - set(profile_names()))
+    if unknown:
+        print(f"{source}：未知的表式版本“{'、'.join(unknown)}”", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if not declarations:
+        print(f"{source}：JSON 中没有申报表", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        write_workbook(target, declarations)
+    except MixedProfilesError:
+        print(f"{source}：同一工作簿中的申报表须使用同一表式版本，请分开转换", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
@@ -118,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("template", help="生成空白申报表模板（.xlsx）")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    p.add_argument("--profile", default=DEFAULT_PROFILE, help=f"表式版本（{'、'.join(profile_names())}）")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("to-xlsx", help="把规范 JSON 填入模板（数组则每份一张工作表）")
+    p.add_argument("input", metavar="IN.json")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
+    p.set_defaults(func=cmd_to_xlsx)
 
     p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema")
     p.set_defaults(func=cmd_schema)

@@ -30,7 +30,9 @@ LONG_TEXT_FIELDS = ("project.overview", "project.basis", "project.necessity", "p
 DATE_FIELDS = ("project.start_date", "project.end_date")
 FLAG_FIELDS = ("project.includes_government_procurement",)
 MONEY_FIELDS = tuple(f"budget.{n}" for n in Budget.model_fields)
-HEADER_FIELDS = tuple(p for p in field_labels() if p.startswith(("unit_name", "project.", "budget.")))
+HEADER_FIELDS = tuple(p for p in field_labels() if p.startswith(("year", "unit_name", "project.", "budget.")))
+# Printed below the table for signature and stamp; filled by hand on paper, so they hold no field.
+FOOTER_LABELS = ("单位负责人（签字）", "填表人", "联系电话", "填报日期", "单位（盖章）")
 
 _STRIP = re.compile(r"[\s*:：]+")
 

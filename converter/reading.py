@@ -12,9 +12,11 @@ from pathlib import Path
 
 from .findings import Finding, Severity
 from .model import Declaration
+from .profile import profile_names
 from .readers.grid import Grid
 from .readers.legacy import FormRead, locate_forms
 from .readers.text_export import decode, grid_from_text
+from .readers.workbook import CellRange, template_names, workbook_grids
 from .rules import (
     FILE_ENCRYPTED,
     FILE_NOT_DECLARATION,
@@ -86,7 +88,7 @@ def _is_encrypted_ooxml(path: Path) -> bool:
     return "EncryptedPackage".encode("utf-16-le") in data
 
 
-def _grids(path: Path) -> list[Grid]:
+def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, CellRange]]]:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise FileProblem(FILE_TOO_LARGE.finding(size=f"{size / 1048576:.1f} MB",
@@ -104,11 +106,10 @@ def _grids(path: Path) -> list[Grid]:
         text = decode(path.read_bytes())
         if text is None:
             raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
-        return [grid_from_text(text)]
-    from .readers.workbook import workbook_grids
-
+        return [grid_from_text(text)], None, {}
     try:
-        return workbook_grids(path)
+        grids, profile = workbook_grids(path)
+        return grids, profile, template_names(path) if kind == "xlsx" else {}
     except Exception as exc:  # calamine raises several error types for damaged files
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         if "password" in reason.lower() or "encrypt" in reason.lower():
@@ -136,15 +137,17 @@ def read_file(path: str | Path, *, run_rules: bool = True) -> FileResult:
     p = Path(path)
     result = FileResult(shown)
     try:
-        grids = _grids(p)
+        grids, profile, names = _grids(p)
     except FileProblem as problem:
         result.findings.append(problem.finding.located(file=shown))
         return result
     except OSError as exc:
         result.findings.append(FILE_UNREADABLE.finding(reason=exc.strerror or type(exc).__name__).located(file=shown))
         return result
+    if profile not in profile_names():
+        profile = None  # an unknown profile in the meta sheet: take the one the vocabulary points to
     for grid in grids:
-        for form in locate_forms(grid):
+        for form in locate_forms(grid, names.get(grid.sheet or ""), profile):
             found = list(form.findings)
             if run_rules:
                 found += [_locate(form, f) for f in check(form.declaration)]

@@ -134,8 +134,8 @@ def parse_target(raw: str | None) -> TargetParts:
     if rest[:1] in _MULTIPLIERS and rest[1:2] != "元":
         number *= _MULTIPLIERS[rest[0]]
         rest = rest[1:]
-    if number == number.to_integral_value():
-        number = number.quantize(Decimal(1))
+    if number == number.to_integral_value() and number.as_tuple().exponent < 0:  # type: ignore[operator]
+        number = number.to_integral_value()
     unit, rest = _match_unit(rest)
     for word in _SUFFIXES:
         if rest.startswith(word):

@@ -20,6 +20,7 @@ from ..layout import (
     BUDGET_SECTION,
     DATE_FIELDS,
     FLAG_FIELDS,
+    FOOTER_LABELS,
     FORM_TITLE,
     INDICATOR_COLUMN_SPELLINGS,
     INDICATOR_COLUMNS,
@@ -44,6 +45,7 @@ from ..rules import (
     ROW_REPAIRED,
     YEAR_UNPARSEABLE,
 )
+from ..sheet_layout import INDICATORS_NAME, path_of
 from ..targets import parse_target
 from .grid import Grid, is_blank
 from .values import as_date, as_flag, as_money, as_text, as_year
@@ -52,6 +54,7 @@ LABELS = field_labels()
 _LABEL_INDEX = label_index()
 _TITLE_KEY = label_key(FORM_TITLE)
 _SECTION_KEYS = {label_key(BUDGET_SECTION)}
+_FOOTER_KEYS = {label_key(s) for s in FOOTER_LABELS}
 _HEADER_KEYS = [{label_key(s) for s in spellings} for spellings in INDICATOR_COLUMN_SPELLINGS]
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
 
@@ -113,8 +116,17 @@ def _split_label(text: str) -> tuple[str, str] | None:
     return None
 
 
-def locate_forms(grid: Grid) -> list[FormRead]:
-    """Every declaration in the grid, in reading order."""
+def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None = None,
+                 profile_name: str | None = None) -> list[FormRead]:
+    """Every declaration in the grid, in reading order.
+
+    ``names`` are our template's defined names for this sheet (0-based sheet cell ranges); with them the
+    fields are read where the names point, wherever rows were inserted or blocks moved. Without them,
+    fields are found by their labels.
+    """
+    if names:
+        form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
+        return [form] if form is not None else []
     titles = [r for r, row in enumerate(grid.rows) if any(_is_title(v) for v in row)]
     if not titles:
         labelled = sum(1 for row in grid.rows for v in row if isinstance(v, str) and _split_label(v))
@@ -122,20 +134,33 @@ def locate_forms(grid: Grid) -> list[FormRead]:
     bounds = [*titles, len(grid.rows)]
     forms = []
     for first, last in itertools.pairwise(bounds):
-        form = _read_block(_Block(grid, first, last))
+        form = _read_block(_Block(grid, first, last), None, profile_name)
         if form is not None:
             forms.append(form)
     return forms
 
 
-def _read_block(block: _Block) -> FormRead | None:
+def _grid_pos(grid: Grid, row: int, col: int) -> tuple[int, int]:
+    return row - grid.origin[0], col - grid.origin[1]
+
+
+def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | None,
+                profile_name: str | None) -> FormRead | None:
     grid = block.grid
-    header_row, columns = None, None
-    for r in range(block.first, block.last):
-        columns = _is_table_header(grid.rows[r])
-        if columns:
-            header_row = r
-            break
+    header_row: int | None = None
+    columns: dict[int, int] | None = None
+    table_end = block.last
+    table = (names or {}).get(INDICATORS_NAME)
+    if table is not None:
+        r1, c1 = _grid_pos(grid, table[0], table[1])
+        header_row, columns = r1 - 1, {i: c1 + i for i in range(4)}
+        table_end = _grid_pos(grid, table[2], table[3])[0] + 1
+    else:
+        for r in range(block.first, block.last):
+            columns = _is_table_header(grid.rows[r])
+            if columns:
+                header_row = r
+                break
     head_end = header_row if header_row is not None else block.last
 
     raw: dict[str, tuple[Any, int, int]] = {}
@@ -172,6 +197,13 @@ def _read_block(block: _Block) -> FormRead | None:
                 raw[path] = (neighbour, r, vc)
                 block.used.add((r, vc))
 
+    for name, (r1, c1, _, _) in (names or {}).items():
+        named = path_of(name)
+        if named is not None:
+            r, c = _grid_pos(grid, r1, c1)
+            raw[named] = (grid.value(r, c), r, c)
+            block.used.add((r, c))
+
     if not raw and header_row is None:
         return None
 
@@ -180,10 +212,10 @@ def _read_block(block: _Block) -> FormRead | None:
         block.cells[path] = grid.ref(r, c)
         if (r, c) in grid.formulas:
             block.note(FORMULA_IGNORED.finding(path, label=LABELS[path], value=_text(value)), r, c)
-        decl_fields[path] = _convert(block, path, value, r, c)
+        decl_fields[path] = _convert(block, path, value, r, c, html=names is None)
 
-    year = None
-    if year_raw is not None:
+    year = decl_fields.pop("year", None)
+    if year is None and year_raw is not None:
         try:
             year = as_year(year_raw[0])
             block.cells["year"] = grid.ref(year_raw[1], year_raw[2])
@@ -194,10 +226,11 @@ def _read_block(block: _Block) -> FormRead | None:
     if header_row is not None and columns is not None:
         block.used.update((header_row, c) for c in columns.values())
         block.cells["indicators"] = grid.ref(header_row, columns[0])
-        indicators_raw = _table_rows(block, header_row + 1, columns)
+        indicators_raw = _table_rows(block, header_row + 1, table_end, columns, extra=table is None)
+        _table_rows(block, table_end, block.last, columns, extra=False, footer_only=True)
     level1_column = [_text(cells[0][0]).strip() for cells in indicators_raw if not is_blank(cells[0][0])]
-    profile = detect_profile(level1_column)
-    indicators = _read_indicators(block, indicators_raw, profile)
+    profile = load_profile(profile_name) if profile_name else detect_profile(level1_column)
+    indicators = _read_indicators(block, indicators_raw, profile, template=names is not None)
 
     # Whatever the header walk did not place is reported, never dropped.
     for r in range(block.first, head_end):
@@ -214,12 +247,14 @@ def _read_block(block: _Block) -> FormRead | None:
     return FormRead(declaration, block.findings, block.cells, grid.sheet, grid.ref(block.first, 0))
 
 
-def _convert(block: _Block, path: str, value: Any, r: int, c: int) -> Any:
+def _convert(block: _Block, path: str, value: Any, r: int, c: int, *, html: bool) -> Any:
+    """A cell as the field's type. HTML is a leak of old web exports; in our template a cell is kept as is."""
     label = LABELS[path]
     converters: dict[tuple[str, ...], tuple[Callable[[Any], Any], Any]] = {
         DATE_FIELDS: (as_date, DATE_UNPARSEABLE),
         MONEY_FIELDS: (as_money, AMOUNT_UNPARSEABLE),
         FLAG_FIELDS: (as_flag, FLAG_UNPARSEABLE),
+        ("year",): (as_year, YEAR_UNPARSEABLE),
     }
     for paths, (convert, rule_) in converters.items():
         if path in paths:
@@ -229,7 +264,7 @@ def _convert(block: _Block, path: str, value: Any, r: int, c: int) -> Any:
                 block.note(rule_.finding(path, label=label, value=_text(value)), r, c)
                 return None
     text = _sanitised(block, label, path, as_text(value), r, c)
-    if text is not None and path in LONG_TEXT_FIELDS:
+    if text is not None and html and path in LONG_TEXT_FIELDS:
         tags = html_tags(text)
         if tags:
             block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
@@ -244,19 +279,32 @@ def _sanitised(block: _Block, label: str, path: str, text: str | None, r: int, c
     return text
 
 
-def _table_rows(block: _Block, start: int, columns: dict[int, int]) -> list[list[tuple[Any, int, int]]]:
-    """The table's rows as five positions (the four columns and one to their right), notes reported."""
+def _table_rows(block: _Block, start: int, stop: int, columns: dict[int, int], *, extra: bool,
+                footer_only: bool = False) -> list[list[tuple[Any, int, int]]]:
+    """The table's rows as five positions (the four columns and, for the old layout, one to their right).
+
+    Footer labels and note rows are not indicators; whatever else lies outside the positions is reported.
+    With ``footer_only`` every row is such a row (below our template's named table).
+    """
     grid = block.grid
     cols = [columns[0], columns[1], columns[2], columns[3], columns[3] + 1]
     rows = []
-    for r in range(start, block.last):
+    for r in range(start, min(stop, len(grid.rows))):
         row = grid.rows[r]
-        cells = [(grid.value(r, c), r, c) for c in cols]
-        others = [c for c, v in enumerate(row) if not is_blank(v) and c not in cols]
+        cells = [(grid.value(r, c), r, c) if extra or i < 4 else (None, r, c) for i, c in enumerate(cols)]
+        cols_here = [] if footer_only else cols if extra else cols[:4]
+        if footer_only:
+            cells = []
+        others = [c for c, v in enumerate(row) if not is_blank(v) and c not in cols_here]
         filled = [v for v, _, _ in cells if not is_blank(v)]
         if not filled and not others:
             continue
-        if len(filled) == 1 and isinstance(filled[0], str) and _NOTE.match(filled[0].strip()):
+        footer = [c for c, v in enumerate(row) if isinstance(v, str) and label_key(v) in _FOOTER_KEYS]
+        if footer and (extra or footer_only):
+            block.used.update((r, c) for c in footer)
+            others = [c for c, v in enumerate(row) if not is_blank(v) and c not in footer]
+            cells = []
+        elif (extra or footer_only) and len(filled) == 1 and _NOTE.match(_text(filled[0]).strip()):
             others += [c for v, _, c in cells if not is_blank(v)]
             cells = []
         for c in others:
@@ -319,7 +367,18 @@ def _source_ref(grid: Grid, cells: list[tuple[Any, int, int]], value: str | None
     return grid.ref(cells[default_pos][1], cells[default_pos][2])
 
 
-def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], profile: Profile) -> list[Indicator]:
+def _merged(grid: Grid, r: int, c: int) -> bool:
+    sr, sc = r + grid.origin[0], c + grid.origin[1]
+    return any(r1 <= sr <= r2 and c1 <= sc <= c2 for r1, c1, r2, c2 in grid.merged)
+
+
+def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], profile: Profile, *,
+                     template: bool = False) -> list[Indicator]:
+    """Indicator rows; blank levels inherit from above (merged cells).
+
+    In the old layout, shifted rows are set right. In our template the columns are fixed by validation, so a
+    cell is read where it is, and a blank level inherits only when the cell is part of a merged range.
+    """
     grid = block.grid
     out: list[Indicator] = []
     current1: str | None = None
@@ -327,19 +386,24 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
     for cells in rows:
         values = [(_sanitised(block, INDICATOR_COLUMNS[min(p, 3)], f"indicators[{len(out)}]", _text(v), r, c)
                    or "").strip() or None for p, (v, r, c) in enumerate(cells)]
-        placed, moved, ambiguous = _place_row(values, profile)
+        if template:
+            placed, moved, ambiguous = values[:4], False, False
+        else:
+            placed, moved, ambiguous = _place_row(values, profile)
         level1, level2, name, target = placed
         index = len(out)
         r0, c0 = cells[0][1], cells[0][2]
         inferred = False
-        if level1 is None:
+        inherit1 = not template or _merged(grid, cells[0][1], cells[0][2])
+        inherit2 = not template or _merged(grid, cells[1][1], cells[1][2])
+        if level1 is None and inherit1:
             level1 = current1
             owner = profile.canonical_level2(level2)
             if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
                 level1, inferred = owner[0], True
         if level1 != current1:
             current2 = None
-        if level2 is None:
+        if level2 is None and inherit2:
             level2 = current2
         current1, current2 = level1, level2
 
@@ -348,8 +412,8 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
             block.cells[f"indicators[{index}].{key}"] = _source_ref(grid, cells, value, pos)
         block.used.update((r, c) for v, r, c in cells if not is_blank(v))
         if ambiguous:
-            block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text="｜".join(v or "" for v in values)),
-                       r0, c0)
+            text = "｜".join(v or "" for v in values)
+            block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text=text), r0, c0)
         if moved or inferred:
             before = "｜".join(v or "（空）" for v in values[:4] + ([values[4]] if values[4] else []))
             after = "｜".join(v or "（空）" for v in (level1, level2, name, target))

@@ -1,34 +1,86 @@
-"""Workbooks (xlsx, xlsm, xls, ods) as grids, read with python-calamine.
+"""Workbooks (xlsx, xlsm, xlsb, xls, ods) as grids, read with python-calamine; our template's names from the zip.
 
-calamine reads all four formats, is an order of magnitude faster than openpyxl (see the pitfalls notes),
-and gives merged ranges; that is all the label locator needs.
+calamine reads all these formats, is an order of magnitude faster than openpyxl (see the pitfalls notes),
+and gives merged ranges. It does not expose defined names, so for xlsx they are read from
+``xl/workbook.xml`` directly (a small part, size-checked before it is inflated).
 """
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
+from ..sheet_layout import LISTS_SHEET, META_SHEET, NAME_PREFIX
 from .grid import Grid
+
+MAX_WORKBOOK_XML = 8 * 1024 * 1024
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
+                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
+CellRange = tuple[int, int, int, int]
+OUR_SHEETS = (LISTS_SHEET, META_SHEET)
 
 
 def _clean(value: Any) -> Any:
     return None if value == "" else value
 
 
-def workbook_grids(path: Path) -> list[Grid]:
-    """One grid per visible or hidden worksheet (chart sheets have no cells)."""
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
+    """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names."""
     wb = CalamineWorkbook.from_path(str(path))
     try:
         grids = []
+        profile = None
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
             rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=True)]
+            if name == META_SHEET:
+                profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == "表式版本" and r[1]), None)
+                continue
+            if name == LISTS_SHEET:
+                continue
             start = sheet.start or (0, 0)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
             grids.append(Grid(sheet=name, rows=rows, origin=(start[0], start[1]), merged=merged))
-        return grids
+        return grids, profile
     finally:
         wb.close()
+
+
+def template_names(path: Path) -> dict[str, dict[str, CellRange]]:
+    """Sheet name → our ``pg_`` names on that sheet, as 0-based inclusive ranges. Empty when not xlsx."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/workbook.xml")
+            if info.file_size > MAX_WORKBOOK_XML:
+                return {}
+            root = ElementTree.fromstring(z.read(info))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return {}
+    sheets = [s.get("name", "") for s in root.iter(f"{_NS}sheet")]
+    out: dict[str, dict[str, CellRange]] = {}
+    for dn in root.iter(f"{_NS}definedName"):
+        name = dn.get("name", "")
+        local = dn.get("localSheetId")
+        m = _REF.match((dn.text or "").strip())
+        if not name.startswith(NAME_PREFIX) or m is None:
+            continue
+        sheet = (m["sheet"] or "").replace("''", "'")
+        if local is not None and local.isdigit() and int(local) < len(sheets):
+            sheet = sheets[int(local)]
+        r1, c1 = int(m["r1"]) - 1, _col(m["c1"])
+        r2, c2 = (int(m["r2"]) - 1, _col(m["c2"])) if m["c2"] else (r1, c1)
+        out.setdefault(sheet, {})[name] = (r1, c1, r2, c2)
+    return out
