@@ -76,16 +76,22 @@ def _money_str(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+# Excel cannot hold a date before 1900-03-01 (its serial days start in 1900, with a phantom 29 February).
+FIRST_DATE = dt.date(1900, 3, 1)
+
+
 def _to_date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         raise ValueError("a date without time expected")
-    if isinstance(value, dt.date):
-        return value
     if isinstance(value, str):
-        return dt.date.fromisoformat(value)  # canonical form only; readers parse the spellings people type
-    raise ValueError("date expected")
+        value = dt.date.fromisoformat(value)  # canonical form only; readers parse the spellings people type
+    if not isinstance(value, dt.date):
+        raise ValueError("date expected")
+    if value < FIRST_DATE:
+        raise ValueError(f"dates before {FIRST_DATE.isoformat()} cannot be stored in a workbook")
+    return value
 
 
 def _to_bool(value: Any) -> bool | None:

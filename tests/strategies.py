@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from converter.model import Budget, Declaration, Indicator, Project
+from converter.model import FIRST_DATE, Budget, Declaration, Indicator, Project
 from converter.profile import profile_names
 
 ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t",
@@ -13,7 +13,7 @@ texts = st.none() | st.text(ALPHABET, max_size=40)
 long_texts = st.none() | st.text(ALPHABET, max_size=300)
 money = st.none() | st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False,
                                 allow_infinity=False)
-dates = st.none() | st.dates()
+dates = st.none() | st.dates(min_value=FIRST_DATE)
 
 indicators = st.builds(Indicator, level1=texts, level2=texts, name=texts, target=texts)
 projects = st.builds(

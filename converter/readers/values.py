@@ -11,6 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..model import FIRST_DATE
+
 _DATE_TEXT = re.compile(
     r"^(?P<y>\d{4})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?"
     r"(?:[ T]0{1,2}:0{2}(?::0{2})?)?$"
@@ -37,6 +39,13 @@ def as_text(value: Any) -> str | None:
 
 
 def as_date(value: Any) -> dt.date | None:
+    found = _as_date(value)
+    if found is not None and found < FIRST_DATE:
+        raise ValueError("before the first date a workbook holds")
+    return found
+
+
+def _as_date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):

@@ -31,6 +31,7 @@ from ..layout import (
     FORM_TITLE,
     INDICATOR_COLUMNS,
     INDICATOR_SECTION,
+    LONG_TEXT_FIELDS,
     MONEY_FIELDS,
 )
 from ..model import SCHEMA_VERSION, Declaration, field_labels, get_field
@@ -306,8 +307,10 @@ def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile:
         if slot.path in profile.required_fields:
             ws.conditional_formatting.add(slot.value_ref, FormulaRule(formula=[f"LEN(TRIM({slot.value_ref}))=0"],
                                                                       fill=_REQUIRED_FILL))
-        if slot.wide:
+        if slot.path in LONG_TEXT_FIELDS:
             ws.row_dimensions[slot.row].height = _text_height(value, wide_width)
+        else:
+            ws.row_dimensions[slot.row].height = 30  # two lines of label, e.g. 同名项目上年预算执行数（元）
 
     for section, text in (("budget", BUDGET_SECTION), ("indicators", INDICATOR_SECTION)):
         row = SECTION_ROWS[section]

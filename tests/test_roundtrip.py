@@ -1,0 +1,120 @@
+"""JSON → xlsx → JSON, xlsx → JSON → xlsx → JSON, and workbooks re-saved or edited by a real LibreOffice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from converter import canonical
+from converter.model import Declaration, Indicator
+from converter.reading import read_file
+from converter.sheet_layout import FIRST_INDICATOR_ROW
+from converter.writers.xlsx import write_workbook
+
+from . import lo
+from .conftest import DATA
+from .strategies import declarations as any_declarations
+
+EXPECTED = json.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
+SAMPLE_DECLS = canonical.loads(json.dumps(EXPECTED))
+
+
+def to_json(path: Path) -> str:
+    result = read_file(path)
+    assert result.readable, result.findings
+    return canonical.dumps_many(d.declaration for d in result.declarations)
+
+
+def test_sample_json_xlsx_json_is_byte_identical(tmp_path: Path) -> None:
+    for i, decl in enumerate(SAMPLE_DECLS):
+        path = tmp_path / f"{i}.xlsx"
+        write_workbook(path, [decl])
+        assert to_json(path) == canonical.dumps_many([decl])
+    both = tmp_path / "all.xlsx"
+    write_workbook(both, SAMPLE_DECLS)
+    assert to_json(both) == canonical.dumps_many(SAMPLE_DECLS)
+    assert openpyxl.load_workbook(both).sheetnames[:7] == [d.project.name[:28] for d in SAMPLE_DECLS]
+
+
+def _meaningful(decl: Declaration) -> Declaration:
+    """Valid declarations: an indicator row with nothing in it is not a row of the table."""
+    decl.indicators = [i for i in decl.indicators if any(i.model_dump().values())]
+    return decl
+
+
+@given(any_declarations.map(_meaningful), st.integers(0, 10**6))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_generated_json_xlsx_json_is_byte_identical(tmp_path: Path, decl: Declaration, n: int) -> None:
+    path = tmp_path / f"g{n}.xlsx"
+    write_workbook(path, [decl])
+    assert to_json(path) == canonical.dumps_many([decl])
+
+
+def test_xlsx_json_xlsx_json_is_stable(tmp_path: Path) -> None:
+    first = to_json(DATA / "declarations-2020.txt")
+    (tmp_path / "a.json").write_text(first, encoding="utf-8")
+    write_workbook(tmp_path / "a.xlsx", canonical.loads(first))
+    second = to_json(tmp_path / "a.xlsx")
+    write_workbook(tmp_path / "b.xlsx", canonical.loads(second))
+    assert to_json(tmp_path / "b.xlsx") == second == first
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_user_text_never_becomes_a_formula(tmp_path: Path) -> None:
+    decl = Declaration(profile="shanghai-2020", unit_name="=HYPERLINK(\"http://x\")", project={
+        "name": "+1+1", "category": "-2", "overview": "@SUM(A1)", "goals": "_x0041_ stays _x0041_"},
+        indicators=[Indicator(level1="投入与管理", level2="投入管理", name="=cmd|' /c calc'!A0", target="=100%")])
+    path = tmp_path / "f.xlsx"
+    write_workbook(path, [decl])
+    ws = openpyxl.load_workbook(path)[decl.project.name or ""]
+    for ref in ("B3", "B4", "D4", "B7", f"C{FIRST_INDICATOR_ROW}", f"D{FIRST_INDICATOR_ROW}"):
+        assert ws[ref].data_type == "s", ref
+    assert to_json(path) == canonical.dumps_many([decl])
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("filled")
+    paths = []
+    for i, decl in enumerate(SAMPLE_DECLS):
+        paths.append(folder / f"form{i}.xlsx")
+        write_workbook(paths[-1], [decl])
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_libreoffice_resave_reads_back_the_same(filled: list[Path], tmp_path: Path, fmt: str) -> None:
+    resaved = lo.convert(filled, fmt, tmp_path / fmt)
+    for path, decl in zip(resaved, SAMPLE_DECLS, strict=True):
+        result = read_file(path)
+        assert [d.declaration for d in result.declarations] == [decl], path
+        unplaced = [f for d in result.declarations for f in d.findings if f.code.startswith(("R", "F"))]
+        assert unplaced == [], unplaced
+
+
+def test_rows_inserted_in_libreoffice_still_read_right(filled: list[Path], tmp_path: Path) -> None:
+    """Staff insert rows above the table and inside it; the names move with them."""
+    edited = tmp_path / "edited.xlsx"
+    sheet = SAMPLE_DECLS[0].project.name or ""
+    lo.uno("insert-rows", filled[0], tmp_path / "step.xlsx", sheet, 3, 2)
+    lo.uno("insert-rows", tmp_path / "step.xlsx", edited, sheet, FIRST_INDICATOR_ROW + 2 + 4, 3)
+    result = read_file(edited)
+    assert [d.declaration for d in result.declarations] == [SAMPLE_DECLS[0]]
+    missing = next(f for f in result.declarations[0].findings if f.code == "I008")
+    assert missing.cell == f"D{FIRST_INDICATOR_ROW + 2 + 8 + 3}"  # 信息公开实现率, moved by 2 + 3 rows
+
+
+def test_values_typed_in_libreoffice_are_read(filled: list[Path], tmp_path: Path) -> None:
+    edited = tmp_path / "typed.xlsx"
+    sheet = SAMPLE_DECLS[0].project.name or ""
+    row = FIRST_INDICATOR_ROW + len(SAMPLE_DECLS[0].indicators)
+    lo.uno("set-cells", filled[0], edited, sheet, f"A{row}=产出目标", f"B{row}=成本", f"C{row}=单位面积成本",
+           f"D{row}=≤450元")
+    (d,) = read_file(edited).declarations
+    assert d.declaration.indicators[-1] == Indicator(level1="产出目标", level2="成本", name="单位面积成本",
+                                                     target="≤450元")
