@@ -70,6 +70,10 @@ def sniff(path: Path, head: bytes) -> str:
             with zipfile.ZipFile(path) as z:
                 names = set(z.namelist())
                 if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:100]:
+                    manifest = z.getinfo("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else None
+                    if manifest is not None and manifest.file_size < 1 << 20 and \
+                            b"encryption-data" in z.read(manifest):
+                        return "encrypted"
                     return "ods"
                 if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
                     return "xlsx"
@@ -100,7 +104,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
         raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
-    if kind == "ole" and _is_encrypted_ooxml(path):
+    if kind == "encrypted" or (kind == "ole" and _is_encrypted_ooxml(path)):
         raise FileProblem(FILE_ENCRYPTED.finding())
     if kind == "text":
         text = decode(path.read_bytes())

@@ -37,9 +37,21 @@ def _col(letters: str) -> int:
     return n - 1
 
 
+def _open(path: Path) -> CalamineWorkbook:
+    """calamine's ``from_filelike`` tells the format by content (a .xlsx renamed .xls still opens); some files
+    it cannot place that way (old BIFF, encrypted ones) open by extension, which also reports a password."""
+    try:
+        with path.open("rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
+    except Exception as exc:
+        if "detect" not in str(exc).lower():
+            raise
+    return CalamineWorkbook.from_path(str(path))
+
+
 def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
     """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names."""
-    wb = CalamineWorkbook.from_path(str(path))
+    wb = _open(path)
     try:
         grids = []
         profile = None
