@@ -21,12 +21,19 @@ def to_obj(decl: Declaration) -> dict[str, Any]:
     return decl.model_dump(mode="json")
 
 
+def reference_dumps(obj: Any) -> str:
+    """The definition of the canonical bytes: ``json.dumps(ensure_ascii=False, indent=2)`` and a newline."""
+    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+
+
 def dumps(decl: Declaration) -> str:
-    return json.dumps(to_obj(decl), ensure_ascii=False, indent=2) + "\n"
+    # pydantic's Rust serializer writes the same bytes as ``reference_dumps`` (a property test holds it to
+    # that) about five times faster, which bulk conversion feels.
+    return decl.model_dump_json(indent=2) + "\n"
 
 
 def dumps_many(decls: Iterable[Declaration]) -> str:
-    return json.dumps([to_obj(d) for d in decls], ensure_ascii=False, indent=2) + "\n"
+    return _LIST.dump_json(list(decls), indent=2).decode() + "\n"
 
 
 def loads(text: str | bytes) -> list[Declaration]:

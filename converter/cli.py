@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -143,6 +144,26 @@ def cmd_to_xlsx(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bulk(args: argparse.Namespace) -> int:
+    from .bulk import run_bulk
+
+    in_dir, out_dir = Path(args.input_dir), Path(args.output)
+    if not in_dir.is_dir():
+        print(f"{in_dir}：不是文件夹", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        report = run_bulk(in_dir, out_dir, jobs=args.jobs, executor=args.executor, address=args.dask_address,
+                          timeout=args.timeout)
+    except OSError as exc:
+        print(f"{out_dir}：无法写入输出（{exc.strerror or exc}）", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"已处理 {report.files} 个文件，{report.declarations} 份申报表；结果在 {out_dir}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
@@ -178,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN.json")
     p.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
     p.set_defaults(func=cmd_to_xlsx)
+
+    p = sub.add_parser("bulk", help="批量转换文件夹中的申报表，输出 JSON、问题清单和汇总表")
+    p.add_argument("input_dir", metavar="IN_DIR")
+    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="并行进程数")
+    p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
+    p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
+    p.add_argument("--timeout", type=float, default=60.0, help="每个文件的处理时限（秒）")
+    p.set_defaults(func=cmd_bulk)
 
     p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema")
     p.set_defaults(func=cmd_schema)

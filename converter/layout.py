@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .model import Budget, Declaration, Indicator, field_labels
 
@@ -37,6 +38,7 @@ FOOTER_LABELS = ("单位负责人（签字）", "填表人", "联系电话", "�
 _STRIP = re.compile(r"[\s*:：]+")
 
 
+@lru_cache(maxsize=8192)
 def label_key(text: str) -> str:
     """Normalise a label for comparison: NFKC (full-width → ASCII), no spaces, stars or colons."""
     return _STRIP.sub("", unicodedata.normalize("NFKC", text))

@@ -92,6 +92,7 @@ class Profile(BaseModel):
         return {s for lv in self.levels for l2 in lv.level2 for s in (l2.name, *l2.aliases)}
 
 
+@cache
 def profile_names() -> list[str]:
     """Every profile shipped in ``converter/profiles``; adding a profile is adding a file there."""
     folder = resources.files("converter") / "profiles"

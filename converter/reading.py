@@ -20,6 +20,7 @@ from .readers.workbook import CellRange, template_names, workbook_grids
 from .rules import (
     FILE_ENCRYPTED,
     FILE_NOT_DECLARATION,
+    FILE_SUSPICIOUS_PACKAGE,
     FILE_TOO_LARGE,
     FILE_UNKNOWN_FORMAT,
     FILE_UNREADABLE,
@@ -27,6 +28,9 @@ from .rules import (
 )
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_INFLATED_BYTES = 512 * 1024 * 1024  # all members of a workbook package together, as declared
+MAX_MEMBER_RATIO = 200  # inflated / compressed, for members past 16 MB
+MAX_MEMBERS = 10_000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -63,26 +67,45 @@ class FileProblem(Exception):
         self.finding = finding
 
 
-def sniff(path: Path, head: bytes) -> str:
-    """The format by content, not by extension: xlsx, ods, ole (xls or encrypted OOXML), text or unknown."""
+def _package_problem(z: zipfile.ZipFile) -> str | None:
+    """Why a workbook package must not be inflated, judged from declared sizes alone."""
+    infos = z.infolist()
+    if len(infos) > MAX_MEMBERS:
+        return f"包含 {len(infos)} 个部件"
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > 16 << 20 and info.file_size > MAX_MEMBER_RATIO * max(1, info.compress_size):
+            return f"部件 {info.filename} 压缩比超过 {MAX_MEMBER_RATIO}:1"
+    if total > MAX_INFLATED_BYTES:
+        return f"解压后共 {total / (1 << 20):.0f} MB"
+    return None
+
+
+def sniff(path: Path, head: bytes) -> tuple[str, dict[str, dict[str, CellRange]]]:
+    """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
+    and, for xlsx, our template's defined names (read in the same pass over the zip)."""
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(path) as z:
+                problem = _package_problem(z)
+                if problem:
+                    raise FileProblem(FILE_SUSPICIOUS_PACKAGE.finding(reason=problem))
                 names = set(z.namelist())
                 if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:100]:
                     manifest = z.getinfo("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else None
                     if manifest is not None and manifest.file_size < 1 << 20 and \
                             b"encryption-data" in z.read(manifest):
-                        return "encrypted"
-                    return "ods"
+                        return "encrypted", {}
+                    return "ods", {}
                 if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
-                    return "xlsx"
-        except zipfile.BadZipFile:
-            return "damaged-zip"
-        return "unknown"
+                    return "xlsx", template_names(z)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+            return "damaged-zip", {}
+        return "unknown", {}
     if head.startswith(_OLE_MAGIC):
-        return "ole"
-    return "text"
+        return "ole", {}
+    return "text", {}
 
 
 def _is_encrypted_ooxml(path: Path) -> bool:
@@ -97,9 +120,11 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
     if size > MAX_FILE_BYTES:
         raise FileProblem(FILE_TOO_LARGE.finding(size=f"{size / 1048576:.1f} MB",
                                                  limit=f"{MAX_FILE_BYTES // 1048576} MB"))
+    if size == 0:
+        raise FileProblem(FILE_UNREADABLE.finding(reason="文件为空（0 字节）"))
     with path.open("rb") as fh:
         head = fh.read(8)
-    kind = sniff(path, head)
+    kind, names = sniff(path, head)
     if kind == "damaged-zip":
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
@@ -113,7 +138,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         return [grid_from_text(text)], None, {}
     try:
         grids, profile = workbook_grids(path)
-        return grids, profile, template_names(path) if kind == "xlsx" else {}
+        return grids, profile, names
     except Exception as exc:  # calamine raises several error types for damaged files
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         if "password" in reason.lower() or "encrypt" in reason.lower():
@@ -126,12 +151,12 @@ def _locate(form: FormRead, finding: Finding) -> Finding:
     path = finding.field
     cell = None
     while path and cell is None:
-        cell = form.cells.get(path)
+        cell = form.cell(path)
         if cell is None:
             path = path.rsplit(".", 1)[0] if "." in path else None
     if cell is None and finding.field and finding.field.startswith("indicators["):
         prefix = finding.field.split("]", 1)[0] + "]."
-        cell = next((c for p, c in form.cells.items() if p.startswith(prefix)), None)
+        cell = next((form.cell(p) for p in form.positions if p.startswith(prefix)), None)
     return finding.located(sheet=form.sheet, cell=cell)
 
 

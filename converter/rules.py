@@ -115,6 +115,13 @@ FILE_ENCRYPTED = declare("F004", E, "文件已加密", "文件已加密，请去
                          "Encrypted (password-protected) workbooks cannot be read.", "reader")
 FILE_TOO_LARGE = declare("F005", E, "文件过大", "文件过大（{size}），超过上限 {limit}，未读取",
                          "Refused before reading to protect the batch.", "reader")
+FILE_TIMEOUT = declare("F006", E, "处理超时", "文件处理超过 {limit}，已中止（文件可能被构造为耗尽资源）",
+                       "A per-file time limit keeps one hostile file from holding the batch.", "reader")
+FILE_SUSPICIOUS_PACKAGE = declare("F007", E, "压缩包异常", "文件的压缩结构异常（{reason}），为安全起见未解压",
+                                  "Declared sizes are checked before anything is inflated (zip bombs).", "reader")
+FILE_READER_CRASHED = declare("F008", E, "读取时异常退出", "读取该文件时程序异常退出（{reason}），已跳过",
+                              "The reader died on this file (memory cap or a fault); the batch goes on.",
+                              "reader")
 ROW_REPAIRED = declare("R001", INFO, "已修正错位的指标行", "指标行错位已按词表修正：{before} → {after}",
                        "Copy-paste shifted an indicator row; the reader set it right from the vocabulary and "
                        "the shape of the row.", "reader")
@@ -480,8 +487,14 @@ def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------------
 # Running the catalogue
 # --------------------------------------------------------------------------------------------------
+_BY_SCOPE: dict[Scope, list[Rule]] = {}
+
+
 def _rules(scope: Scope) -> list[Rule]:
-    return [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None]
+    """The checking rules of a scope, in catalogue order (computed once: the live functions call this often)."""
+    if scope not in _BY_SCOPE:
+        _BY_SCOPE[scope] = [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None]
+    return _BY_SCOPE[scope]
 
 
 def _run(rule_: Rule, hits: Iterable[Hit], prefix: str = "") -> Iterator[Finding]:
@@ -494,8 +507,8 @@ def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Findin
     """Findings of one indicator row; ``index`` is its place in the table (0-based)."""
     out: list[Finding] = []
     for r in _rules("indicator"):
-        assert r.check is not None
-        out.extend(_run(r, r.check(ind, ctx, index + 1), f"indicators[{index}]."))
+        for hit in r.check(ind, ctx, index + 1):  # type: ignore[misc]
+            out.append(r.finding(None if hit.field is None else f"indicators[{index}].{hit.field}", **hit.params))
     return out
 
 

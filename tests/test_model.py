@@ -33,6 +33,8 @@ def _strings(obj: object) -> list[str]:
 @settings(max_examples=150, deadline=None)
 def test_round_trip_is_byte_identical(decl: Declaration) -> None:
     text = canonical.dumps(decl)
+    assert text == canonical.reference_dumps(canonical.to_obj(decl))
+    assert canonical.dumps_many([decl, decl]) == canonical.reference_dumps([canonical.to_obj(decl)] * 2)
     (back,) = canonical.loads(text)
     assert back == decl
     assert canonical.dumps(back) == text

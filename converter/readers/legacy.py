@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..findings import Finding
@@ -65,9 +66,17 @@ class FormRead:
 
     declaration: Declaration
     findings: list[Finding]
-    cells: dict[str, str]
-    sheet: str | None
+    positions: dict[str, tuple[int, int]]  # field path → grid position; references are made when needed
+    grid: Grid
     anchor: str  # the cell where the form starts, to tell forms apart
+
+    @property
+    def sheet(self) -> str | None:
+        return self.grid.sheet
+
+    def cell(self, path: str) -> str | None:
+        pos = self.positions.get(path)
+        return None if pos is None else self.grid.ref(*pos)
 
 
 @dataclass
@@ -76,7 +85,7 @@ class _Block:
     first: int
     last: int  # exclusive
     findings: list[Finding] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
     used: set[tuple[int, int]] = field(default_factory=set)
 
     def note(self, finding: Finding, r: int, c: int) -> None:
@@ -103,6 +112,7 @@ def _is_table_header(row: list[Any]) -> dict[int, int] | None:
     return found if len(found) == 4 else None
 
 
+@lru_cache(maxsize=8192)
 def _split_label(text: str) -> tuple[str, str] | None:
     """(field path, inline value) when the cell is a label, possibly with its value after a colon."""
     key = label_key(text)
@@ -209,7 +219,7 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
 
     decl_fields: dict[str, Any] = {}
     for path, (value, r, c) in raw.items():
-        block.cells[path] = grid.ref(r, c)
+        block.cells[path] = (r, c)
         if (r, c) in grid.formulas:
             block.note(FORMULA_IGNORED.finding(path, label=LABELS[path], value=_text(value)), r, c)
         decl_fields[path] = _convert(block, path, value, r, c, html=names is None)
@@ -218,14 +228,14 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
     if year is None and year_raw is not None:
         try:
             year = as_year(year_raw[0])
-            block.cells["year"] = grid.ref(year_raw[1], year_raw[2])
+            block.cells["year"] = (year_raw[1], year_raw[2])
         except ValueError:
             block.note(YEAR_UNPARSEABLE.finding("year", value=_text(year_raw[0])), year_raw[1], year_raw[2])
 
     indicators_raw: list[list[tuple[Any, int, int]]] = []
     if header_row is not None and columns is not None:
         block.used.update((header_row, c) for c in columns.values())
-        block.cells["indicators"] = grid.ref(header_row, columns[0])
+        block.cells["indicators"] = (header_row, columns[0])
         indicators_raw = _table_rows(block, header_row + 1, table_end, columns, extra=table is None)
         _table_rows(block, table_end, block.last, columns, extra=False, footer_only=True)
     level1_column = [_text(cells[0][0]).strip() for cells in indicators_raw if not is_blank(cells[0][0])]
@@ -244,7 +254,7 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
         profile=profile.name, year=year, unit_name=decl_fields.get("unit_name"), project=project,
         budget=budget, indicators=indicators,
     )
-    return FormRead(declaration, block.findings, block.cells, grid.sheet, grid.ref(block.first, 0))
+    return FormRead(declaration, block.findings, block.cells, grid, grid.ref(block.first, 0))
 
 
 def _convert(block: _Block, path: str, value: Any, r: int, c: int, *, html: bool) -> Any:
@@ -291,6 +301,8 @@ def _table_rows(block: _Block, start: int, stop: int, columns: dict[int, int], *
     rows = []
     for r in range(start, min(stop, len(grid.rows))):
         row = grid.rows[r]
+        if row.count(None) == len(row):
+            continue  # the template's empty rows: most of the table
         cells = [(grid.value(r, c), r, c) if extra or i < 4 else (None, r, c) for i, c in enumerate(cols)]
         cols_here = [] if footer_only else cols if extra else cols[:4]
         if footer_only:
@@ -359,12 +371,12 @@ def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | N
     return [level1, level2, name, target], True, False
 
 
-def _source_ref(grid: Grid, cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> str:
+def _source_pos(cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> tuple[int, int]:
     """The cell a placed value came from; for an empty value, the cell where it belongs."""
     for v, r, c in cells:
         if value is not None and (strip_controls(_text(v)).strip() or None) == value:
-            return grid.ref(r, c)
-    return grid.ref(cells[default_pos][1], cells[default_pos][2])
+            return r, c
+    return cells[default_pos][1], cells[default_pos][2]
 
 
 def _merged(grid: Grid, r: int, c: int) -> bool:
@@ -394,22 +406,23 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
         index = len(out)
         r0, c0 = cells[0][1], cells[0][2]
         inferred = False
-        inherit1 = not template or _merged(grid, cells[0][1], cells[0][2])
-        inherit2 = not template or _merged(grid, cells[1][1], cells[1][2])
-        if level1 is None and inherit1:
+        if level1 is None and (not template or _merged(grid, cells[0][1], cells[0][2])):
             level1 = current1
             owner = profile.canonical_level2(level2)
             if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
                 level1, inferred = owner[0], True
         if level1 != current1:
             current2 = None
-        if level2 is None and inherit2:
+        if level2 is None and (not template or _merged(grid, cells[1][1], cells[1][2])):
             level2 = current2
         current1, current2 = level1, level2
 
         for pos, (key, value) in enumerate((("level1", level1), ("level2", level2), ("name", name),
                                             ("target", target))):
-            block.cells[f"indicators[{index}].{key}"] = _source_ref(grid, cells, value, pos)
+            # In our template a value sits in its own column; in the old layout it may have moved.
+            where = (cells[pos][1], cells[pos][2]) if template and value == values[pos] else \
+                _source_pos(cells, value, pos)
+            block.cells[f"indicators[{index}].{key}"] = where
         block.used.update((r, c) for v, r, c in cells if not is_blank(v))
         if ambiguous:
             text = "｜".join(v or "" for v in values)

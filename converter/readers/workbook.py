@@ -56,12 +56,12 @@ def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
         grids = []
         profile = None
         for name in wb.sheet_names:
+            if name == LISTS_SHEET:
+                continue  # our drop-down lists: nothing to read
             sheet = wb.get_sheet_by_name(name)
             rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=True)]
             if name == META_SHEET:
                 profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == "表式版本" and r[1]), None)
-                continue
-            if name == LISTS_SHEET:
                 continue
             start = sheet.start or (0, 0)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
@@ -71,15 +71,17 @@ def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
         wb.close()
 
 
-def template_names(path: Path) -> dict[str, dict[str, CellRange]]:
-    """Sheet name → our ``pg_`` names on that sheet, as 0-based inclusive ranges. Empty when not xlsx."""
+def template_names(z: zipfile.ZipFile) -> dict[str, dict[str, CellRange]]:
+    """Sheet name → our ``pg_`` names on that sheet, as 0-based inclusive ranges; empty when there are none."""
     try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("xl/workbook.xml")
-            if info.file_size > MAX_WORKBOOK_XML:
-                return {}
-            root = ElementTree.fromstring(z.read(info))
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        info = z.getinfo("xl/workbook.xml")
+        if info.file_size > MAX_WORKBOOK_XML:
+            return {}
+        data = z.read(info)
+        if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            return {}  # not our template; or a DTD, which no OOXML part declares and a hostile one does
+        root = ElementTree.fromstring(data)
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
         return {}
     sheets = [s.get("name", "") for s in root.iter(f"{_NS}sheet")]
     out: dict[str, dict[str, CellRange]] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +53,7 @@ from ..sheet_layout import (
     Slot,
     indicator_rows,
 )
+from .stable_zip import stable_xlsx
 
 LABELS = field_labels()
 FONT = "宋体"
@@ -388,18 +388,7 @@ def workbook_bytes(wb: Workbook) -> bytes:
     """The saved workbook with fixed timestamps, so the same input always gives the same bytes."""
     raw = io.BytesIO()
     wb.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, data)
-    return out.getvalue()
+    return stable_xlsx(raw.getvalue())
 
 
 def write_workbook(path: Path, declarations: Sequence[Declaration | None], profile: Profile | None = None) -> None:

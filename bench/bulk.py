@@ -1,0 +1,129 @@
+"""Benchmark of bulk conversion against a naive openpyxl loop and the raw python-calamine read floor.
+
+    python bench/bulk.py [--files 1200] [--jobs 2]
+
+Builds (once, cached under the system temp folder) a folder of returned workbooks written by our writer from
+the sample's seven forms with varied names and amounts, then times, on the same files:
+  naive  - openpyxl.load_workbook per file, every cell visited, one process
+  raw    - python-calamine: open each workbook and read every sheet to Python values, one process
+  bulk   - `perfgoal bulk` end to end (read, locate, check, JSON, CSV, summary workbook), --jobs N
+and prints files per second and the ratios side by side, plus the parent's peak memory at two folder sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from converter import canonical  # noqa: E402
+from converter.writers.xlsx import write_workbook  # noqa: E402
+
+
+def build(folder: Path, count: int) -> list[Path]:
+    existing = sorted(folder.rglob("*.xlsx"))
+    if len(existing) >= count:
+        return existing[:count]
+    samples = canonical.loads((ROOT / "tests" / "data" / "declarations-2020.expected.json").read_bytes())
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(len(existing), count):
+        decl = samples[i % len(samples)].model_copy(deep=True)
+        decl.project.name = f"{decl.project.name}（{i:04d}）"
+        if decl.budget.total is not None:
+            decl.budget.total += Decimal(i)
+        sub = folder / f"处室{i % 10:02d}"
+        sub.mkdir(exist_ok=True)
+        write_workbook(sub / f"申报表 {i:04d}.xlsx", [decl])
+    return sorted(folder.rglob("*.xlsx"))[:count]
+
+
+def naive(files: list[Path]) -> float:
+    import openpyxl
+
+    start = time.perf_counter()
+    for f in files:
+        wb = openpyxl.load_workbook(f)
+        for ws in wb:
+            for _ in ws.iter_rows(values_only=True):
+                pass
+    return time.perf_counter() - start
+
+
+def raw(files: list[Path]) -> float:
+    from python_calamine import CalamineWorkbook
+
+    start = time.perf_counter()
+    for f in files:
+        wb = CalamineWorkbook.from_path(str(f))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
+        wb.close()
+    return time.perf_counter() - start
+
+
+def bulk(folder: Path, jobs: int) -> tuple[float, int]:
+    out = Path(tempfile.mkdtemp(prefix="bench-out-"))
+    cmd = [sys.executable, "-c",
+           "import resource, sys; from pathlib import Path; from converter.bulk import run_bulk; "
+           f"run_bulk(Path({str(folder)!r}), Path({str(out)!r}), jobs={jobs}, progress=False); "
+           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(out)
+    return elapsed, int(done.stdout.split()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1200)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--naive-sample", type=int, default=200, help="files timed for the slow naive loop")
+    args = parser.parse_args()
+    cache = Path(tempfile.gettempdir()) / "perfgoal-bench-returned"
+    t = time.perf_counter()
+    files = build(cache, args.files)
+    print(f"{len(files)} returned workbooks in {cache} (built/checked in {time.perf_counter() - t:.1f} s)")
+    work = Path(tempfile.mkdtemp(prefix="bench-in-"))
+    for f in files:
+        target = work / f.relative_to(cache)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+
+    sample = files[: args.naive_sample]
+    naive_rate = len(sample) / naive(sample)
+    raw_rate = len(files) / raw(files)
+    elapsed, peak = bulk(work, args.jobs)
+    bulk_rate = len(files) / elapsed
+    small = Path(tempfile.mkdtemp(prefix="bench-small-"))
+    for f in sorted(work.rglob("*.xlsx"))[: len(files) // 4]:
+        target = small / f.relative_to(work)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+    _, peak_small = bulk(small, args.jobs)
+
+    print(f"{'':8}{'files/s':>10}{'vs naive':>10}{'vs raw':>10}")
+    print(f"{'naive':8}{naive_rate:10.1f}{1:10.2f}{naive_rate / raw_rate:10.2f}   (openpyxl, {len(sample)} files)")
+    print(f"{'raw':8}{raw_rate:10.1f}{raw_rate / naive_rate:10.2f}{1:10.2f}   (python-calamine read only)")
+    print(f"{'bulk':8}{bulk_rate:10.1f}{bulk_rate / naive_rate:10.2f}{bulk_rate / raw_rate:10.2f}   "
+          f"(--jobs {args.jobs}, end to end)")
+    print(f"goal: bulk ≥ 10× naive → {'met' if bulk_rate >= 10 * naive_rate else 'NOT met'}; "
+          f"bulk within 3× of raw → {'met' if raw_rate <= 3 * bulk_rate else 'NOT met'}")
+    print(f"parent peak memory: {peak_small // 1024} MB for {len(files) // 4} files, {peak // 1024} MB for "
+          f"{len(files)} files")
+    print(f"cpu time of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_utime:.1f} s")
+    shutil.rmtree(work)
+    shutil.rmtree(small)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Bulk conversion: a folder of returned workbooks → canonical JSON, a findings CSV and a summary workbook.
+
+The work per file is one pure function, ``process_file`` (path in → outcome out, never an exception), so the
+same function runs in the local watchdog pool or on a Dask cluster. The parent only writes: outcomes arrive
+in input order and are streamed to disk, so memory stays flat however large the folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from . import canonical
+from .atomic import write_bytes, write_text
+from .findings import SEVERITY_LABELS, Finding, Severity
+from .model import field_labels
+from .pool import Failure, WatchdogPool
+from .reading import read_file
+from .rules import CATALOGUE, FILE_READER_CRASHED, FILE_TIMEOUT
+from .writers.stable_zip import stable_xlsx
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".txt", ".tsv", ".csv", ".et"}
+JSON_DIR = "json"
+FINDINGS_CSV = "findings.csv"
+SUMMARY_XLSX = "汇总.xlsx"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY = 2 << 30
+LABELS = field_labels()
+SUMMARY_HEADER = ("文件", "工作表", LABELS["unit_name"], LABELS["project.name"], LABELS["project.category"],
+                  LABELS["budget.total"], LABELS["budget.current_year"], LABELS["budget.prior_year_budget"],
+                  LABELS["budget.prior_year_executed"], "错误数", "警告数", "状态", "JSON 文件")
+FINDINGS_HEADER = ("文件", "工作表", "单元格", "字段", "项目", "代码", "级别", "说明")
+STATUS_OK, STATUS_WARN, STATUS_ERROR = "通过", "有警告", "有错误"
+
+
+@dataclass
+class DeclarationOut:
+    sheet: str | None
+    json_name: str
+    json_text: str | None  # None once a local worker has written it
+    summary: tuple[Any, ...]
+
+
+@dataclass
+class FileOutcome:
+    """Everything the writer needs for one input file; plain data, so it crosses process boundaries."""
+
+    rel: str
+    declarations: list[DeclarationOut] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    status: str = ""
+
+
+def json_names(rel: str, count: int) -> list[str]:
+    """``sub/a.xlsx`` → ``json/sub/a.xlsx.json``, or ``….01.json``… for a file with several declarations."""
+    if count == 1:
+        return [f"{JSON_DIR}/{rel}.json"]
+    return [f"{JSON_DIR}/{rel}.{i:02d}.json" for i in range(1, count + 1)]
+
+
+def _status(findings: list[Finding]) -> str:
+    if any(f.severity == Severity.ERROR for f in findings):
+        return STATUS_ERROR
+    return STATUS_WARN if any(f.severity == Severity.WARNING for f in findings) else STATUS_OK
+
+
+def process_file(path: str, rel: str) -> FileOutcome:
+    """Read and check one file. Pure: the same file always gives the same outcome; nothing is written."""
+    result = read_file(path)
+    # Findings name the file by its path relative to the input folder: stable wherever the folder lies.
+    outcome = FileOutcome(rel, findings=[f.model_copy(update={"file": rel}) for f in result.findings])
+    for d, name in zip(result.declarations, json_names(rel, len(result.declarations)), strict=True):
+        found = [f.model_copy(update={"file": rel}) for f in d.findings]
+        decl = d.declaration
+        errors = sum(f.severity == Severity.ERROR for f in found)
+        warnings = sum(f.severity == Severity.WARNING for f in found)
+        amounts = [None if v is None else float(v) for v in decl.budget.model_dump().values()]
+        summary = (rel, d.sheet, decl.unit_name, decl.project.name, decl.project.category, *amounts, errors,
+                   warnings, _status(found), name)
+        outcome.declarations.append(DeclarationOut(d.sheet, name, canonical.dumps(decl), summary))
+        outcome.findings.extend(found)
+    if not result.declarations:
+        first = outcome.findings[0] if outcome.findings else None
+        outcome.status = CATALOGUE[first.code].title if first else STATUS_ERROR
+    return outcome
+
+
+class WriteJson:
+    """The local workers' task: ``process_file``, then write the JSON files where the writer would.
+
+    Writing in the workers spreads the file output over the cores and keeps the JSON text off the pipe; on a
+    Dask cluster, whose workers may not share the output disk, the parent writes instead (same bytes)."""
+
+    def __init__(self, out_dir: Path, func: Callable[[str, str], FileOutcome]) -> None:
+        self.out_dir, self.func = out_dir, func
+
+    def __call__(self, path: str, rel: str) -> FileOutcome:
+        outcome = self.func(path, rel)
+        for d in outcome.declarations:
+            if d.json_text is not None:
+                write_text(_inside(self.out_dir, d.json_name), d.json_text)
+                d.json_text = None
+        return outcome
+
+
+def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
+    if failure.kind == "timeout":
+        finding = FILE_TIMEOUT.finding(limit=failure.detail)
+    else:
+        reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
+        finding = FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
+    finding = finding.located(file=rel)
+    return FileOutcome(rel, findings=[finding], status=CATALOGUE[finding.code].title)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------------------------
+def walk_inputs(in_dir: Path, out_dir: Path) -> Iterator[tuple[str, str]]:
+    """(path, relative posix path) of every regular file under ``in_dir``, sorted, skipping ``out_dir``.
+
+    Symbolic links are not followed: a link could lead outside the folder the centre was asked to convert.
+    """
+    root = in_dir.resolve()
+    out = out_dir.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() != out and not (here / d).is_symlink())
+        for name in sorted(filenames):
+            p = here / name
+            if p.is_symlink() or not p.is_file() or name.startswith(("~$", ".~lock")):
+                continue
+            yield str(p), p.relative_to(root).as_posix()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Outputs, streamed in input order
+# ----------------------------------------------------------------------------------------------------------
+def _inside(out_dir: Path, rel: str) -> Path:
+    target = (out_dir / rel).resolve()
+    if not target.is_relative_to(out_dir.resolve()):
+        raise ValueError(f"output outside {out_dir}: {rel}")
+    return target
+
+
+class Writer:
+    """Writes outcomes as they come: JSON files at once, CSV and summary rows into temporary files."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._csv_tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=out_dir,
+                                                    prefix=".findings.", suffix=".tmp", delete=False)
+        self._csv = csv.writer(self._csv_tmp)
+        self._csv.writerow(FINDINGS_HEADER)
+        self._wb = Workbook(write_only=True)
+        self._summary = self._wb.create_sheet("汇总")
+        self._problems = self._wb.create_sheet("问题清单")
+        bold = Font(bold=True)
+        for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
+            ws.freeze_panes = "A2"
+            ws.append([_bold(self._wb, ws, h, bold) for h in header])
+        self.rows = {"汇总": 1, "问题清单": 1}
+        self.files = 0
+        self.declarations = 0
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.files += 1
+        for d in outcome.declarations:
+            if d.json_text is not None:
+                write_text(_inside(self.out_dir, d.json_name), d.json_text)
+            self._summary.append(self._money_cells(d.summary))
+            self.rows["汇总"] += 1
+            self.declarations += 1
+        if not outcome.declarations:
+            errors = sum(f.severity == Severity.ERROR for f in outcome.findings)
+            warnings = sum(f.severity == Severity.WARNING for f in outcome.findings)
+            self._summary.append([outcome.rel, None, None, None, None, None, None, None, None, errors, warnings,
+                                  outcome.status, None])
+            self.rows["汇总"] += 1
+        for f in outcome.findings:
+            row = (f.file, f.sheet, f.cell, f.field, f.project, f.code, SEVERITY_LABELS[f.severity], f.message)
+            self._csv.writerow(row)
+            self._problems.append(list(row))
+            self.rows["问题清单"] += 1
+
+    def _money_cells(self, row: tuple[Any, ...]) -> list[Any]:
+        from openpyxl.cell import WriteOnlyCell
+
+        out: list[Any] = list(row)
+        for i in range(5, 9):
+            if out[i] is not None:
+                cell = WriteOnlyCell(self._summary, value=out[i])
+                cell.number_format = "#,##0.00"
+                out[i] = cell
+        return out
+
+    def close(self) -> None:
+        self._csv_tmp.close()
+        os.chmod(self._csv_tmp.name, 0o644)
+        os.replace(self._csv_tmp.name, self.out_dir / FINDINGS_CSV)
+        for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
+            last_col = chr(ord("A") + len(header) - 1)
+            ws.auto_filter.ref = f"A1:{last_col}{self.rows[ws.title]}"
+        self._wb.properties.creator = "perfgoal"
+        raw = io.BytesIO()
+        self._wb.save(raw)
+        write_bytes(self.out_dir / SUMMARY_XLSX, stable_xlsx(raw.getvalue()))
+
+    def abort(self) -> None:
+        self._csv_tmp.close()
+        Path(self._csv_tmp.name).unlink(missing_ok=True)
+
+
+def _bold(wb: Workbook, ws: Any, text: str, font: Font) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=text)
+    cell.font = font
+    return cell
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Executors
+# ----------------------------------------------------------------------------------------------------------
+Task = tuple[str, str]
+
+
+def run_local(tasks: Iterable[Task], jobs: int, timeout: float, memory: int | None,
+              func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
+    pool: WatchdogPool[FileOutcome] = WatchdogPool(func, jobs, timeout, memory)
+    for (_, rel), result in zip_tasks(tasks, pool):
+        yield failed_outcome(rel, result) if isinstance(result, Failure) else result
+
+
+def zip_tasks(tasks: Iterable[Task], pool: WatchdogPool[FileOutcome]
+              ) -> Iterator[tuple[Task, FileOutcome | Failure]]:
+    """Pair each task with its result without holding the task list in memory."""
+    import queue
+
+    seen: queue.SimpleQueue[Task] = queue.SimpleQueue()
+
+    def feed() -> Iterator[Task]:
+        for task in tasks:
+            seen.put(task)
+            yield task
+
+    for result in pool.map(feed()):
+        yield seen.get_nowait(), result
+
+
+def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, batch: int = 256,
+             func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
+    """The same per-file function on a Dask cluster (``address``) or a local one; results in input order."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise RuntimeError("未安装 Dask：pip install 'perfgoal[dask]'") from exc
+    cluster = None
+    if address:
+        client = Client(address)  # type: ignore[no-untyped-call]
+    else:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                               dashboard_address=None)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        chunk: list[Task] = []
+        for task in [*tasks, None]:
+            if task is not None:
+                chunk.append(task)
+            if chunk and (task is None or len(chunk) >= batch):
+                futures = client.map(func, [p for p, _ in chunk], [r for _, r in chunk], pure=False)
+                for (_, rel), fut in zip(chunk, futures, strict=True):
+                    try:
+                        yield fut.result()
+                    except Exception as exc:
+                        yield failed_outcome(rel, Failure("error", f"{type(exc).__name__}: {exc}"[:200]))
+                chunk = []
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()
+
+
+@dataclass
+class BulkReport:
+    files: int
+    declarations: int
+
+
+def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "local", address: str | None = None,
+             timeout: float = DEFAULT_TIMEOUT, memory: int | None = DEFAULT_MEMORY, progress: bool | None = None,
+             func: Callable[[str, str], FileOutcome] = process_file) -> BulkReport:
+    tasks = list(walk_inputs(in_dir, out_dir))  # paths only: small even for a very large folder
+    outcomes = (run_dask(tasks, jobs, address, func=func) if executor == "dask"
+                else run_local(tasks, jobs, timeout, memory, WriteJson(out_dir, func)))
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        from tqdm import tqdm
+
+        outcomes = tqdm(outcomes, total=len(tasks), unit="份", desc="批量转换", file=sys.stderr)
+    writer = Writer(out_dir)  # creates OUT_DIR before the workers write into it
+    try:
+        for outcome in outcomes:
+            writer.add(outcome)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return BulkReport(writer.files, writer.declarations)

@@ -1,0 +1,207 @@
+"""Bulk conversion over a folder mixing returned forms, foreign workbooks and hostile files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from converter import canonical
+from converter.bulk import FileOutcome, process_file, run_bulk
+from converter.writers.xlsx import write_workbook
+
+from .conftest import DATA
+from .test_foreign_corpus import FILES as CORPUS_FILES
+
+EXPECTED = canonical.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+"""
+
+
+def zip_bomb(path: Path, inflated_mb: int = 600) -> None:
+    """A real bomb: an xlsx whose one sheet inflates to ``inflated_mb`` MB of zeros."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            block = b"\0" * (1 << 20)
+            for _ in range(inflated_mb):
+                fh.write(block)
+
+
+def entity_bomb(src: Path, path: Path) -> None:
+    """A real filled form whose sheet declares an entity expansion and an external entity, and uses both."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/workbook.xml"):
+                data = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+                data = BILLION_LAUGHS.encode() + re.sub(rb"<t>[^<]*</t>", b"<t>&lol9;&xxe;</t>", data, count=1)
+            zout.writestr(info.filename, data)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("batch") / "收到的 申报表"
+    (root / "二处" / "sub dir").mkdir(parents=True)
+    for i, decl in enumerate(EXPECTED):
+        folder = root if i % 2 else root / "二处"
+        write_workbook(folder / f"{i + 1:02d} {decl.project.name}.xlsx", [decl])
+    write_workbook(root / "二处" / "sub dir" / "..多份..xlsx", EXPECTED[:3])
+    (root / "二处" / "sub dir" / "text export.txt").write_bytes((DATA / "declarations-2020.txt").read_bytes())
+    legacy = openpyxl.Workbook()
+    legacy.active["A1"] = "季度销售统计"  # type: ignore[index]
+    legacy.save(root / "not a form.xlsx")
+    good = root / "02 公共资源交易平台专项经费.xlsx"
+    (root / "truncated.xlsx").write_bytes(good.read_bytes()[:2000])
+    (root / "renamed.xls").write_bytes(next(root.rglob("02 *.xlsx")).read_bytes())
+    (root / "empty.xlsx").write_bytes(b"")
+    (root / "binary.xlsx").write_bytes(os.urandom(4096))
+    zip_bomb(root / "bomb.xlsx")
+    entity_bomb(good, root / "laughs.xlsx")
+    enc = root / "encrypted.xlsx"
+    enc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "EncryptedPackage".encode("utf-16-le"))
+    for p in CORPUS_FILES[:40]:
+        (root / "foreign" / p.name).parent.mkdir(exist_ok=True)
+        (root / "foreign" / p.name).write_bytes(p.read_bytes())
+    outside = root.parent / "outside.xlsx"
+    write_workbook(outside, [EXPECTED[0]])
+    (root / "link.xlsx").symlink_to(outside)
+    return root
+
+
+def inputs(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def converted(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out") / "结果"
+    done = subprocess.run([str(Path(sys.executable).parent / "perfgoal"), "bulk", str(batch), "-o", str(out),
+                           "--jobs", "2"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    return out
+
+
+def summary_rows(out: Path) -> list[tuple[object, ...]]:
+    ws = openpyxl.load_workbook(out / "汇总.xlsx")["汇总"]
+    return list(ws.iter_rows(min_row=2, values_only=True))
+
+
+def test_every_file_accounted_for(batch: Path, converted: Path) -> None:
+    rows = summary_rows(converted)
+    assert {r[0] for r in rows} == set(inputs(batch))
+    status = {r[0]: r[11] for r in rows}
+    assert status["bomb.xlsx"] == "压缩包异常"
+    assert status["encrypted.xlsx"] == "文件已加密"
+    assert status["truncated.xlsx"] == status["empty.xlsx"] == "文件无法读取"
+    assert status["not a form.xlsx"] == "未找到申报表"
+    assert status["laughs.xlsx"] == "文件无法读取"  # entities are not expanded, external ones not fetched
+    assert "link.xlsx" not in status  # a link out of the folder is not followed
+
+
+def test_declarations_exact(batch: Path, converted: Path) -> None:
+    for i, decl in enumerate(EXPECTED):
+        rel = f"{'' if i % 2 else '二处/'}{i + 1:02d} {decl.project.name}.xlsx"
+        assert (converted / "json" / f"{rel}.json").read_text(encoding="utf-8") == canonical.dumps(decl)
+    several = converted / "json" / "二处" / "sub dir"
+    assert [(several / f"..多份..xlsx.{i:02d}.json").read_text(encoding="utf-8") for i in (1, 2, 3)] == [
+        canonical.dumps(d) for d in EXPECTED[:3]]
+    text = [(several / f"text export.txt.{i:02d}.json").read_text(encoding="utf-8") for i in range(1, 8)]
+    assert text == [canonical.dumps(d) for d in EXPECTED]
+    renamed = json.loads((converted / "json" / "renamed.xls.json").read_text(encoding="utf-8"))
+    assert renamed["project"]["name"] == EXPECTED[1].project.name
+
+
+def test_outputs_stay_inside_and_findings_csv_opens_in_excel(converted: Path) -> None:
+    root = converted.resolve()
+    assert all(p.resolve().is_relative_to(root) for p in converted.rglob("*"))
+    assert sorted(p.name for p in converted.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+    raw = (converted / "findings.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["文件", "工作表", "单元格", "字段", "项目", "代码", "级别", "说明"]
+    assert any(r[5] == "I007" and r[2] for r in rows[1:])
+    wb = openpyxl.load_workbook(converted / "汇总.xlsx")
+    for ws in wb:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+    assert wb["问题清单"].max_row == len(rows)
+
+
+def test_rerun_gives_the_same_bytes(batch: Path, converted: Path, tmp_path: Path) -> None:
+    before = digest(converted)
+    run_bulk(batch, converted, jobs=1, progress=False)
+    assert digest(converted) == before
+    elsewhere = tmp_path / "again"
+    run_bulk(batch, elsewhere, jobs=2, progress=False)
+    assert digest(elsewhere) == before
+
+
+def test_zip_bomb_refused_without_inflating(batch: Path) -> None:
+    script = ("import resource, sys; from converter.reading import read_file; "
+              f"r = read_file({str(batch / 'bomb.xlsx')!r}); print(r.findings[0].code); "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "F007"
+    assert int(out[1]) < 200 * 1024, f"peak memory {int(out[1]) // 1024} MB: the bomb was inflated"
+    assert time.monotonic() - start < 20
+
+
+def _slow_or_dying(path: str, rel: str) -> FileOutcome:
+    if rel.endswith("slow.txt"):
+        time.sleep(30)
+    if rel.endswith("dies.txt"):
+        os._exit(3)
+    return process_file(path, rel)
+
+
+def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.txt", "dies.txt", "slow.txt", "z.txt"):
+        (src / name).write_bytes((DATA / "declarations-2020.txt").read_bytes())
+    start = time.monotonic()
+    run_bulk(src, tmp_path / "out", jobs=2, timeout=2, progress=False, func=_slow_or_dying)
+    assert time.monotonic() - start < 20
+    rows = {r[0]: r[11] for r in summary_rows(tmp_path / "out")}
+    assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
+    assert len([r for r in summary_rows(tmp_path / "out") if r[0] in ("a.txt", "z.txt")]) == 14
+
+
+def test_dask_executor_matches_local(batch: Path, converted: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    out = tmp_path / "dask"
+    run_bulk(batch, out, jobs=2, executor="dask", progress=False)
+    assert digest(out) == digest(converted)
+
+
+def test_missing_input_folder_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "perfgoal"), "bulk", str(tmp_path / "nope"), "-o",
+                           str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2 and "不是文件夹" in done.stderr
