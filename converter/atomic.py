@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+_MADE: set[Path] = set()
 
 
 class WouldOverwriteInput(Exception):
@@ -23,16 +22,22 @@ def guard(output: Path, inputs: Iterable[Path]) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename over it: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file beside the target, then rename over it: readers never see half a file.
+
+    The temporary name carries process and thread, so parallel writers never share one. No fsync: outputs
+    can be rebuilt from the inputs, and a sync per file would dominate bulk conversion.
+    """
+    parent = path.parent
+    if parent not in _MADE:
+        parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(parent)
+    tmp = parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide results from colleagues
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)  # atomic for readers; no fsync: outputs can be rebuilt, and it costs ms per file
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from openpyxl import Workbook
@@ -76,11 +76,11 @@ def _status(findings: list[Finding]) -> str:
 
 def process_file(path: str, rel: str) -> FileOutcome:
     """Read and check one file. Pure: the same file always gives the same outcome; nothing is written."""
-    result = read_file(path)
     # Findings name the file by its path relative to the input folder: stable wherever the folder lies.
-    outcome = FileOutcome(rel, findings=[f.model_copy(update={"file": rel}) for f in result.findings])
+    result = read_file(path, display=rel)
+    outcome = FileOutcome(rel, findings=list(result.findings))
     for d, name in zip(result.declarations, json_names(rel, len(result.declarations)), strict=True):
-        found = [f.model_copy(update={"file": rel}) for f in d.findings]
+        found = d.findings
         decl = d.declaration
         errors = sum(f.severity == Severity.ERROR for f in found)
         warnings = sum(f.severity == Severity.WARNING for f in found)
@@ -147,10 +147,14 @@ def walk_inputs(in_dir: Path, out_dir: Path) -> Iterator[tuple[str, str]]:
 # Outputs, streamed in input order
 # ----------------------------------------------------------------------------------------------------------
 def _inside(out_dir: Path, rel: str) -> Path:
-    target = (out_dir / rel).resolve()
-    if not target.is_relative_to(out_dir.resolve()):
+    """``out_dir / rel``, refused unless ``rel`` is a plain relative path (no ``..``, not absolute).
+
+    ``rel`` comes from walking the input folder, where no name is ``..``; the check is lexical so that it
+    costs nothing per file, and OUT_DIR itself holds only what we write."""
+    parts = PurePosixPath(rel).parts
+    if not parts or rel.startswith("/") or any(p in ("..", ".", "") for p in parts) or "\\" in rel:
         raise ValueError(f"output outside {out_dir}: {rel}")
-    return target
+    return out_dir / rel
 
 
 class Writer:

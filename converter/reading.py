@@ -82,7 +82,11 @@ def _package_problem(z: zipfile.ZipFile) -> str | None:
     return None
 
 
-def sniff(path: Path, head: bytes) -> tuple[str, dict[str, dict[str, CellRange]]]:
+Names = tuple[dict[str, dict[str, CellRange]], str | None]
+_NO_NAMES: Names = ({}, None)
+
+
+def sniff(path: Path, head: bytes) -> tuple[str, Names]:
     """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
     and, for xlsx, our template's defined names (read in the same pass over the zip)."""
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -96,16 +100,16 @@ def sniff(path: Path, head: bytes) -> tuple[str, dict[str, dict[str, CellRange]]
                     manifest = z.getinfo("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else None
                     if manifest is not None and manifest.file_size < 1 << 20 and \
                             b"encryption-data" in z.read(manifest):
-                        return "encrypted", {}
-                    return "ods", {}
+                        return "encrypted", _NO_NAMES
+                    return "ods", _NO_NAMES
                 if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
                     return "xlsx", template_names(z)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-            return "damaged-zip", {}
-        return "unknown", {}
+            return "damaged-zip", _NO_NAMES
+        return "unknown", _NO_NAMES
     if head.startswith(_OLE_MAGIC):
-        return "ole", {}
-    return "text", {}
+        return "ole", _NO_NAMES
+    return "text", _NO_NAMES
 
 
 def _is_encrypted_ooxml(path: Path) -> bool:
@@ -124,7 +128,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         raise FileProblem(FILE_UNREADABLE.finding(reason="文件为空（0 字节）"))
     with path.open("rb") as fh:
         head = fh.read(8)
-    kind, names = sniff(path, head)
+    kind, (names, named_profile) = sniff(path, head)
     if kind == "damaged-zip":
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
@@ -137,7 +141,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
             raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
         return [grid_from_text(text)], None, {}
     try:
-        grids, profile = workbook_grids(path)
+        grids, profile = workbook_grids(path, named_profile)
         return grids, profile, names
     except Exception as exc:  # calamine raises several error types for damaged files
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
@@ -160,9 +164,12 @@ def _locate(form: FormRead, finding: Finding) -> Finding:
     return finding.located(sheet=form.sheet, cell=cell)
 
 
-def read_file(path: str | Path, *, run_rules: bool = True) -> FileResult:
-    """Read every declaration in one file and, by default, check each against the rule catalogue."""
-    shown = str(path)
+def read_file(path: str | Path, *, run_rules: bool = True, display: str | None = None) -> FileResult:
+    """Read every declaration in one file and, by default, check each against the rule catalogue.
+
+    Findings name the file as ``display`` (bulk conversion passes the path relative to its input folder).
+    """
+    shown = display if display is not None else str(path)
     p = Path(path)
     result = FileResult(shown)
     try:

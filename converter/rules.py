@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 from .findings import Finding, Severity
@@ -348,6 +349,7 @@ def satisfaction_is_percent(ind: Indicator, ctx: Context, row: int) -> Iterator[
             yield Hit("target", {**_row(ind), "problem": problem})
 
 
+@lru_cache(maxsize=64)
 def _threshold(value: float) -> Decimal:
     """A profile threshold as a Decimal that prints as written (80, not 80.0)."""
     number = Decimal(str(value))

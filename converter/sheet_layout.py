@@ -21,6 +21,7 @@ DEFAULT_SHEET = "申报表"
 MIN_INDICATOR_ROWS = 60
 NAME_PREFIX = "pg_"
 INDICATORS_NAME = f"{NAME_PREFIX}indicators"
+PROFILE_NAME = f"{NAME_PREFIX}profile"  # a workbook name holding the profile, as the meta sheet does
 TITLE_ROW = 1
 
 

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
-from ..sheet_layout import LISTS_SHEET, META_SHEET, NAME_PREFIX
+from ..sheet_layout import LISTS_SHEET, META_SHEET, NAME_PREFIX, PROFILE_NAME
 from .grid import Grid
 
 MAX_WORKBOOK_XML = 8 * 1024 * 1024
@@ -49,15 +49,16 @@ def _open(path: Path) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(str(path))
 
 
-def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
-    """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names."""
+def workbook_grids(path: Path, profile: str | None = None) -> tuple[list[Grid], str | None]:
+    """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names.
+
+    With ``profile`` already known (from the defined names) the meta sheet is not read at all."""
     wb = _open(path)
     try:
         grids = []
-        profile = None
         for name in wb.sheet_names:
-            if name == LISTS_SHEET:
-                continue  # our drop-down lists: nothing to read
+            if name == LISTS_SHEET or (name == META_SHEET and profile is not None):
+                continue  # our drop-down lists and version sheet: nothing more to read
             sheet = wb.get_sheet_by_name(name)
             rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=True)]
             if name == META_SHEET:
@@ -71,22 +72,27 @@ def workbook_grids(path: Path) -> tuple[list[Grid], str | None]:
         wb.close()
 
 
-def template_names(z: zipfile.ZipFile) -> dict[str, dict[str, CellRange]]:
-    """Sheet name → our ``pg_`` names on that sheet, as 0-based inclusive ranges; empty when there are none."""
+def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
+    """Sheet name → our ``pg_`` names on that sheet (0-based inclusive ranges), and the profile the workbook
+    name ``pg_profile`` records; empty and None for any other workbook."""
     try:
         info = z.getinfo("xl/workbook.xml")
         if info.file_size > MAX_WORKBOOK_XML:
-            return {}
+            return {}, None
         data = z.read(info)
         if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            return {}  # not our template; or a DTD, which no OOXML part declares and a hostile one does
+            return {}, None  # not our template; or a DTD, which no OOXML part declares and a hostile one does
         root = ElementTree.fromstring(data)
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
-        return {}
+        return {}, None
     sheets = [s.get("name", "") for s in root.iter(f"{_NS}sheet")]
     out: dict[str, dict[str, CellRange]] = {}
+    profile = None
     for dn in root.iter(f"{_NS}definedName"):
         name = dn.get("name", "")
+        if name == PROFILE_NAME:
+            profile = (dn.text or "").strip().strip('"') or None
+            continue
         local = dn.get("localSheetId")
         m = _REF.match((dn.text or "").strip())
         if not name.startswith(NAME_PREFIX) or m is None:
@@ -97,4 +103,4 @@ def template_names(z: zipfile.ZipFile) -> dict[str, dict[str, CellRange]]:
         r1, c1 = int(m["r1"]) - 1, _col(m["c1"])
         r2, c2 = (int(m["r2"]) - 1, _col(m["c2"])) if m["c2"] else (r1, c1)
         out.setdefault(sheet, {})[name] = (r1, c1, r2, c2)
-    return out
+    return out, profile

@@ -46,6 +46,7 @@ from ..sheet_layout import (
     LAST_COLUMN,
     LISTS_SHEET,
     META_SHEET,
+    PROFILE_NAME,
     SECTION_ROWS,
     SLOTS,
     TEMPLATE_VERSION,
@@ -123,6 +124,7 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> None:
 
 
 def _meta_sheet(wb: Workbook, profile: Profile) -> None:
+    wb.defined_names[PROFILE_NAME] = DefinedName(PROFILE_NAME, attr_text=f'"{profile.name}"')
     ws = wb.create_sheet(META_SHEET)
     ws.sheet_state = "hidden"
     for row in (("数据格式版本", SCHEMA_VERSION), ("表式版本", profile.name), ("表式名称", profile.title),
