@@ -8,7 +8,7 @@ in input order and are streamed to disk, so memory stays flat however large the 
 from __future__ import annotations
 
 import csv
-import io
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -17,17 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from . import canonical
-from .atomic import write_bytes, write_text
+from .atomic import write_text
 from .findings import SEVERITY_LABELS, Finding, Severity
 from .model import field_labels
 from .pool import Failure, WatchdogPool
 from .reading import read_file
 from .rules import CATALOGUE, FILE_READER_CRASHED, FILE_TIMEOUT
-from .writers.stable_zip import stable_xlsx
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".txt", ".tsv", ".csv", ".et"}
 JSON_DIR = "json"
@@ -158,80 +154,83 @@ def _inside(out_dir: Path, rel: str) -> Path:
 
 
 class Writer:
-    """Writes outcomes as they come: JSON files at once, CSV and summary rows into temporary files."""
+    """Writes outcomes as they come: JSON files (unless a worker did), CSV rows and summary rows.
+
+    The summary workbook is written with XlsxWriter in constant-memory mode: rows go to disk as they are added
+    and strings are stored inline, so memory does not grow with the folder (openpyxl's write-only mode keeps
+    a shared-strings table in memory)."""
 
     def __init__(self, out_dir: Path) -> None:
+        import xlsxwriter
+
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self._csv_tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=out_dir,
                                                     prefix=".findings.", suffix=".tmp", delete=False)
         self._csv = csv.writer(self._csv_tmp)
         self._csv.writerow(FINDINGS_HEADER)
-        self._wb = Workbook(write_only=True)
-        self._summary = self._wb.create_sheet("汇总")
-        self._problems = self._wb.create_sheet("问题清单")
-        bold = Font(bold=True)
+        self._xlsx_tmp = out_dir / f".{SUMMARY_XLSX}.{os.getpid()}.tmp"
+        options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                   "strings_to_urls": False}
+        self._wb = xlsxwriter.Workbook(str(self._xlsx_tmp), options)
+        self._wb.set_properties({"author": "perfgoal", "created": dt.datetime(2020, 1, 1)})
+        self._bold = self._wb.add_format({"bold": True})
+        self._money = self._wb.add_format({"num_format": "#,##0.00"})
+        self._summary = self._wb.add_worksheet("汇总")
+        self._problems = self._wb.add_worksheet("问题清单")
+        self.rows = {"汇总": 0, "问题清单": 0}
         for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
-            ws.freeze_panes = "A2"
-            ws.append([_bold(self._wb, ws, h, bold) for h in header])
-        self.rows = {"汇总": 1, "问题清单": 1}
+            ws.freeze_panes(1, 0)
+            self._append(ws, header, self._bold)
         self.files = 0
         self.declarations = 0
+
+    def _append(self, ws: Any, row: Iterable[Any], fmt: Any = None) -> None:
+        r = self.rows[ws.name]
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                ws.write_string(r, c, value, fmt)  # never a formula, whatever the text
+            elif ws is self._summary and 5 <= c <= 8:
+                ws.write_number(r, c, value, self._money)
+            else:
+                ws.write_number(r, c, value, fmt)
+        self.rows[ws.name] = r + 1
 
     def add(self, outcome: FileOutcome) -> None:
         self.files += 1
         for d in outcome.declarations:
             if d.json_text is not None:
                 write_text(_inside(self.out_dir, d.json_name), d.json_text)
-            self._summary.append(self._money_cells(d.summary))
-            self.rows["汇总"] += 1
+            self._append(self._summary, d.summary)
             self.declarations += 1
         if not outcome.declarations:
             errors = sum(f.severity == Severity.ERROR for f in outcome.findings)
             warnings = sum(f.severity == Severity.WARNING for f in outcome.findings)
-            self._summary.append([outcome.rel, None, None, None, None, None, None, None, None, errors, warnings,
-                                  outcome.status, None])
-            self.rows["汇总"] += 1
+            self._append(self._summary, [outcome.rel, None, None, None, None, None, None, None, None, errors,
+                                         warnings, outcome.status, None])
         for f in outcome.findings:
             row = (f.file, f.sheet, f.cell, f.field, f.project, f.code, SEVERITY_LABELS[f.severity], f.message)
             self._csv.writerow(row)
-            self._problems.append(list(row))
-            self.rows["问题清单"] += 1
-
-    def _money_cells(self, row: tuple[Any, ...]) -> list[Any]:
-        from openpyxl.cell import WriteOnlyCell
-
-        out: list[Any] = list(row)
-        for i in range(5, 9):
-            if out[i] is not None:
-                cell = WriteOnlyCell(self._summary, value=out[i])
-                cell.number_format = "#,##0.00"
-                out[i] = cell
-        return out
+            self._append(self._problems, row)
 
     def close(self) -> None:
         self._csv_tmp.close()
         os.chmod(self._csv_tmp.name, 0o644)
         os.replace(self._csv_tmp.name, self.out_dir / FINDINGS_CSV)
         for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
-            last_col = chr(ord("A") + len(header) - 1)
-            ws.auto_filter.ref = f"A1:{last_col}{self.rows[ws.title]}"
-        self._wb.properties.creator = "perfgoal"
-        raw = io.BytesIO()
-        self._wb.save(raw)
-        write_bytes(self.out_dir / SUMMARY_XLSX, stable_xlsx(raw.getvalue()))
+            ws.autofilter(0, 0, max(0, self.rows[ws.name] - 1), len(header) - 1)
+        self._wb.close()
+        os.replace(self._xlsx_tmp, self.out_dir / SUMMARY_XLSX)
 
     def abort(self) -> None:
         self._csv_tmp.close()
         Path(self._csv_tmp.name).unlink(missing_ok=True)
-
-
-def _bold(wb: Workbook, ws: Any, text: str, font: Font) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value=text)
-    cell.font = font
-    return cell
+        try:
+            self._wb.close()
+        finally:
+            self._xlsx_tmp.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------------------------------------

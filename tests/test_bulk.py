@@ -109,8 +109,11 @@ def converted(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def summary_rows(out: Path) -> list[tuple[object, ...]]:
-    ws = openpyxl.load_workbook(out / "汇总.xlsx")["汇总"]
-    return list(ws.iter_rows(min_row=2, values_only=True))
+    """Read as a spreadsheet application reads it (openpyxl leaves OOXML's ``_x005F_`` escapes undecoded)."""
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(out / "汇总.xlsx")).get_sheet_by_name("汇总").to_python()
+    return [tuple(None if v == "" else v for v in row) for row in rows[1:]]
 
 
 def test_every_file_accounted_for(batch: Path, converted: Path) -> None:
@@ -151,6 +154,7 @@ def test_outputs_stay_inside_and_findings_csv_opens_in_excel(converted: Path) ->
     for ws in wb:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
     assert wb["问题清单"].max_row == len(rows)
+    assert [c.value for c in wb["汇总"][1]][:4] == ["文件", "工作表", "申报单位名称", "项目名称"]
 
 
 def test_rerun_gives_the_same_bytes(batch: Path, converted: Path, tmp_path: Path) -> None:
