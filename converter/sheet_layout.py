@@ -104,6 +104,22 @@ FIRST_INDICATOR_ROW = HEADER_ROW + 1
 INDICATOR_FIELDS = tuple(Indicator.model_fields)  # level1, level2, name, target → columns A–D
 
 
+# The 校验 column beside the form: live checks by the add-in's functions. The names are declared here, where the
+# template is generated (``converter`` knows no add-in); a test holds ``xl_addin.functions`` to them.
+CHECK_COLUMN = "E"
+CHECK_LABEL = "校验"
+NO_ADDIN_HINT = "未加载绩效目标插件"
+LIVE_INDICATOR = "PG_CHECK_INDICATOR"
+LIVE_BUDGET = "PG_CHECK_BUDGET"
+LIVE_SUMMARY = "PG_SHEET_SUMMARY"
+LIVE_TARGET_PARTS = "PG_TARGET_PARTS"
+
+
+def live_formula(function: str, *args: str) -> str:
+    """A live check that shows a short hint, not #NAME?, where the add-in is not loaded."""
+    return f'=IFERROR({function}({",".join(args)}),"{NO_ADDIN_HINT}")'
+
+
 def indicator_rows(count: int) -> int:
     """Rows the indicator table gets: room for at least ``MIN_INDICATOR_ROWS``."""
     return max(MIN_INDICATOR_ROWS, count)

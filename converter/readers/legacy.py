@@ -46,7 +46,7 @@ from ..rules import (
     ROW_REPAIRED,
     YEAR_UNPARSEABLE,
 )
-from ..sheet_layout import INDICATORS_NAME, path_of
+from ..sheet_layout import CHECK_LABEL, INDICATORS_NAME, path_of
 from ..targets import parse_target
 from .grid import Grid, is_blank
 from .values import as_date, as_flag, as_money, as_text, as_year
@@ -126,6 +126,19 @@ def _split_label(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _drop_check_columns(grid: Grid) -> None:
+    """Blank our 校验 columns: what the add-in's live checks show (or a hint) is output, not form data.
+
+    A column is a check column from a cell reading 校验 down to the end of the sheet. Re-saved copies carry
+    the checks' cached values; without this they would be content the reader cannot place."""
+    for r, row in enumerate(grid.rows):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v.strip() == CHECK_LABEL:
+                for below in grid.rows[r:]:
+                    if c < len(below):
+                        below[c] = None
+
+
 def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None = None,
                  profile_name: str | None = None) -> list[FormRead]:
     """Every declaration in the grid, in reading order.
@@ -134,6 +147,7 @@ def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None 
     fields are read where the names point, wherever rows were inserted or blocks moved. Without them,
     fields are found by their labels.
     """
+    _drop_check_columns(grid)
     if names:
         form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
         return [form] if form is not None else []

@@ -37,6 +37,8 @@ from ..model import SCHEMA_VERSION, Declaration, field_labels, get_field
 from ..profile import Profile, load_profile
 from ..rules import CATALOGUE
 from ..sheet_layout import (
+    CHECK_COLUMN,
+    CHECK_LABEL,
     COLUMNS,
     DEFAULT_SHEET,
     FIRST_INDICATOR_ROW,
@@ -45,6 +47,9 @@ from ..sheet_layout import (
     INDICATORS_NAME,
     LAST_COLUMN,
     LISTS_SHEET,
+    LIVE_BUDGET,
+    LIVE_INDICATOR,
+    LIVE_SUMMARY,
     META_SHEET,
     PROFILE_NAME,
     SECTION_ROWS,
@@ -53,6 +58,7 @@ from ..sheet_layout import (
     TITLE_ROW,
     Slot,
     indicator_rows,
+    live_formula,
 )
 from .stable_zip import stable_xlsx
 
@@ -283,6 +289,29 @@ def _text_height(text: str | None, width_chars: int) -> float:
     return float(min(409, max(48, 15 * lines + 6)))
 
 
+def _check_column(ws: Worksheet, last: int) -> None:
+    """Column E: the add-in's live checks beside the budget block and every indicator row (not printed)."""
+    ref = {s.path: s.value_ref for s in SLOTS}
+    budget = [ref[f"budget.{n}"] for n in ("total", "current_year", "prior_year_budget", "prior_year_executed")]
+    col = CHECK_COLUMN
+    ws.column_dimensions[col].width = 40
+    cells = {
+        f"{col}{TITLE_ROW}": CHECK_LABEL,
+        f"{col}{TITLE_ROW + 1}": live_formula(LIVE_SUMMARY, f"A{FIRST_INDICATOR_ROW}:D{last}", *budget),
+        f"{col}{SECTION_ROWS['budget']}": CHECK_LABEL,
+        f"{col}{SECTION_ROWS['budget'] + 1}": live_formula(LIVE_BUDGET, *budget),
+        f"{col}{HEADER_ROW}": CHECK_LABEL,
+    }
+    for row in range(FIRST_INDICATOR_ROW, last + 1):
+        cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *(f"{c}{row}" for c in COLUMNS))
+    for where, value in cells.items():
+        ws[where] = value
+        header = value == CHECK_LABEL
+        ws[where].font = Font(name=FONT, size=9 if not header else 11, bold=header,
+                              color=None if header else "808080")
+        ws[where].alignment = Alignment(wrap_text=True, vertical="center")
+
+
 def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile: Profile) -> None:
     """Lay one form out on ``ws``; with a declaration, fill it in."""
     for col, width in COLUMN_WIDTHS.items():
@@ -335,6 +364,8 @@ def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile:
         INDICATORS_NAME, attr_text=f"'{ws.title}'!$A${FIRST_INDICATOR_ROW}:${LAST_COLUMN}${last}")
     _header_validations(ws, profile)
     _table_validations(ws, profile, FIRST_INDICATOR_ROW, last)
+
+    _check_column(ws, last)
 
     footer = last + 2
     for i, label in enumerate(FOOTER_LABELS[:4]):
