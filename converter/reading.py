@@ -150,7 +150,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         raise FileProblem(FILE_UNREADABLE.finding(reason=reason)) from exc
 
 
-def _locate(form: FormRead, finding: Finding) -> Finding:
+def locate_finding(form: FormRead, finding: Finding) -> Finding:
     """Attach the sheet and cell a rule's field came from."""
     path = finding.field
     cell = None
@@ -162,6 +162,15 @@ def _locate(form: FormRead, finding: Finding) -> Finding:
         prefix = finding.field.split("]", 1)[0] + "]."
         cell = next((form.cell(p) for p in form.positions if p.startswith(prefix)), None)
     return finding.located(sheet=form.sheet, cell=cell)
+
+
+def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) -> list[Finding]:
+    """The reader's findings and the rule catalogue's, each with file, sheet, cell and project."""
+    found = list(form.findings)
+    if run_rules:
+        found += [locate_finding(form, f) for f in check(form.declaration)]
+    name = form.declaration.project.name
+    return [f.located(file=shown, project=name) for f in found]
 
 
 def read_file(path: str | Path, *, run_rules: bool = True, display: str | None = None) -> FileResult:
@@ -184,11 +193,7 @@ def read_file(path: str | Path, *, run_rules: bool = True, display: str | None =
         profile = None  # an unknown profile in the meta sheet: take the one the vocabulary points to
     for grid in grids:
         for form in locate_forms(grid, names.get(grid.sheet or ""), profile):
-            found = list(form.findings)
-            if run_rules:
-                found += [_locate(form, f) for f in check(form.declaration)]
-            name = form.declaration.project.name
-            found = [f.located(file=shown, project=name) for f in found]
+            found = form_findings(form, shown, run_rules=run_rules)
             result.declarations.append(DeclarationResult(form.declaration, found, form.sheet, form.anchor))
     if not result.declarations:
         detail = "、".join(g.sheet for g in grids if g.sheet) or "文本中没有申报表的标题或栏目"

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from converter.findings import Finding, Severity
 from converter.model import Budget, Declaration, Indicator
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
-from converter.readers.values import as_money, as_text
+from converter.readers.values import as_date, as_money, as_text, as_year
 from converter.rules import Context, check, check_budget, check_indicator
 from converter.targets import parse_target
 
@@ -58,13 +58,19 @@ def _error_text(exc: CellError) -> str:
 
 
 @xw.func
-def PG_CHECK_INDICATOR(level1: Any, level2: Any, name: Any, target: Any, profile: Any = None) -> str:
-    """One indicator row: "✓", or its problems joined by "；". A blank row gives ""."""
+def PG_CHECK_INDICATOR(level1: Any, level2: Any, indicator_name: Any, target: Any, end_date: Any = None,
+                       year: Any = None, profile: Any = None) -> str:
+    """One indicator row: "✓", or its problems joined by "；". A blank row gives "".
+
+    ``end_date`` and ``year`` (the form's 计划完成日期 and 年度) let time limits be checked as ``check`` does."""
     try:
-        values = [_text(v) for v in (level1, level2, name, target)]
-        ctx = _context(profile)
+        values = [_text(v) for v in (level1, level2, indicator_name, target)]
+        base = _context(profile)
+        ctx = Context(base.profile, as_year(_text(year)), None, as_date(_text(end_date)))
     except CellError as exc:
         return _error_text(exc)
+    except ValueError:
+        ctx = _context(profile)
     if not any(values):
         return ""
     indicator = Indicator(level1=values[0], level2=values[1], name=values[2], target=values[3])

@@ -126,19 +126,6 @@ def _split_label(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _drop_check_columns(grid: Grid) -> None:
-    """Blank our 校验 columns: what the add-in's live checks show (or a hint) is output, not form data.
-
-    A column is a check column from a cell reading 校验 down to the end of the sheet. Re-saved copies carry
-    the checks' cached values; without this they would be content the reader cannot place."""
-    for r, row in enumerate(grid.rows):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v.strip() == CHECK_LABEL:
-                for below in grid.rows[r:]:
-                    if c < len(below):
-                        below[c] = None
-
-
 def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None = None,
                  profile_name: str | None = None) -> list[FormRead]:
     """Every declaration in the grid, in reading order.
@@ -147,7 +134,6 @@ def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None 
     fields are read where the names point, wherever rows were inserted or blocks moved. Without them,
     fields are found by their labels.
     """
-    _drop_check_columns(grid)
     if names:
         form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
         return [form] if form is not None else []
@@ -162,6 +148,20 @@ def locate_forms(grid: Grid, names: dict[str, tuple[int, int, int, int]] | None 
         if form is not None:
             forms.append(form)
     return forms
+
+
+def _drop_check_column(block: _Block, header_row: int, col: int) -> None:
+    """Blank our 校验 column: what the add-in's live checks show (or the hint without it) is output, not data.
+
+    It is the column right of 指标目标值 whose header reads 校验, through the whole form; re-saved copies carry
+    the checks' cached values, which would otherwise be content the reader cannot place."""
+    value = block.grid.value(header_row, col)
+    if not (isinstance(value, str) and value.strip() == CHECK_LABEL):
+        return
+    for r in range(block.first, block.last):
+        row = block.grid.rows[r]
+        if col < len(row):
+            row[col] = None
 
 
 def _grid_pos(grid: Grid, row: int, col: int) -> tuple[int, int]:
@@ -186,6 +186,8 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
                 header_row = r
                 break
     head_end = header_row if header_row is not None else block.last
+    if header_row is not None and columns is not None:
+        _drop_check_column(block, header_row, columns[3] + 1)
 
     raw: dict[str, tuple[Any, int, int]] = {}
     year_raw: tuple[Any, int, int] | None = None

@@ -289,6 +289,12 @@ def _text_height(text: str | None, width_chars: int) -> float:
     return float(min(409, max(48, 15 * lines + 6)))
 
 
+def _absolute(ref: str) -> str:
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    assert m is not None
+    return f"${m.group(1)}${m.group(2)}"
+
+
 def _check_column(ws: Worksheet, last: int) -> None:
     """Column E: the add-in's live checks beside the budget block and every indicator row (not printed)."""
     ref = {s.path: s.value_ref for s in SLOTS}
@@ -302,8 +308,9 @@ def _check_column(ws: Worksheet, last: int) -> None:
         f"{col}{SECTION_ROWS['budget'] + 1}": live_formula(LIVE_BUDGET, *budget),
         f"{col}{HEADER_ROW}": CHECK_LABEL,
     }
+    plan = [_absolute(ref["project.end_date"]), _absolute(ref["year"])]
     for row in range(FIRST_INDICATOR_ROW, last + 1):
-        cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *(f"{c}{row}" for c in COLUMNS))
+        cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *(f"{c}{row}" for c in COLUMNS), *plan)
     for where, value in cells.items():
         ws[where] = value
         header = value == CHECK_LABEL

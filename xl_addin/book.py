@@ -1,0 +1,229 @@
+"""The thin interface the ribbon handlers use to reach a workbook and the user, and its two implementations.
+
+``OpenpyxlBook`` works on a workbook file (tests, and batch use without Excel); ``XlwingsBook`` and
+``ExcelUI`` work on the workbook open in desktop Excel, through xlwings. The handlers see only the protocols,
+so everything they decide is tested on real files; only the last step into Excel is not run here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from converter.findings import Severity
+from converter.readers.grid import Grid
+from converter.readers.workbook import CellRange
+
+FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
+_REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
+                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
+
+
+def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
+    """``'申报表'!$B$4`` → (sheet, 0-based inclusive range)."""
+    m = _REF.match(text.strip().lstrip("="))
+    if m is None:
+        return None
+
+    def col(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n - 1
+
+    r1, c1 = int(m["r1"]) - 1, col(m["c1"])
+    r2, c2 = (int(m["r2"]) - 1, col(m["c2"])) if m["c2"] else (r1, c1)
+    sheet = m["sheet"].replace("''", "'") if m["sheet"] else None
+    return sheet, (r1, c1, r2, c2)
+
+
+class Book(Protocol):
+    """A workbook as the handlers need it."""
+
+    @property
+    def name(self) -> str: ...
+    def sheet_names(self) -> list[str]: ...
+    def active_sheet(self) -> str: ...
+    def grid(self, sheet: str) -> Grid: ...
+    def names(self, sheet: str) -> dict[str, CellRange]: ...
+    def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None: ...
+    def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None: ...
+    def read_sheet(self, title: str) -> list[list[Any]] | None: ...
+
+
+class UI(Protocol):
+    """What the handlers ask of the person at the keyboard."""
+
+    def choose_save(self, suggested: str, kind: str) -> str | None: ...
+    def choose_open(self, kind: str) -> str | None: ...
+    def choose_folder(self, title: str) -> str | None: ...
+    def open_workbook(self, path: str) -> None: ...
+    def alert(self, text: str) -> None: ...
+
+
+class OpenpyxlBook:
+    """A workbook file, edited with openpyxl; ``save`` writes it back atomically."""
+
+    def __init__(self, path: str | Path, active: str | None = None) -> None:
+        import openpyxl
+
+        self.path = Path(path)
+        self.wb = openpyxl.load_workbook(self.path)
+        if active is not None:
+            self.wb.active = self.wb.sheetnames.index(active)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def active_sheet(self) -> str:
+        ws = self.wb.active
+        assert ws is not None
+        return str(ws.title)
+
+    def grid(self, sheet: str) -> Grid:
+        ws = self.wb[sheet]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        return Grid(sheet=sheet, rows=[[None if v == "" else v for v in r] for r in rows], merged=merged)
+
+    def names(self, sheet: str) -> dict[str, CellRange]:
+        out = {}
+        for name, dn in self.wb[sheet].defined_names.items():
+            parsed = parse_ref(dn.attr_text or "")
+            if parsed is not None:
+                out[name] = parsed[1]
+        return out
+
+    def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None:
+        from openpyxl.comments import Comment
+        from openpyxl.styles import PatternFill
+
+        target = self.wb[sheet][cell]
+        color = FILLS.get(severity) if severity is not None else None
+        target.fill = PatternFill(fill_type="solid", start_color=color, end_color=color) if color else PatternFill()
+        target.comment = Comment(note, "绩效目标校验") if note else None
+
+    def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None:
+        from openpyxl.styles import Font
+
+        if title in self.wb.sheetnames:
+            del self.wb[title]
+        ws = self.wb.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                cell = ws.cell(r, c, value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                if r == 1:
+                    cell.font = Font(bold=True)
+        for (r, c), target in links.items():
+            ws.cell(r + 1, c + 1).hyperlink = f"#{target}"
+            ws.cell(r + 1, c + 1).style = "Hyperlink"
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+
+    def read_sheet(self, title: str) -> list[list[Any]] | None:
+        if title not in self.wb.sheetnames:
+            return None
+        return [list(r) for r in self.wb[title].iter_rows(values_only=True)]
+
+    def save(self) -> None:
+        import io
+
+        from converter.atomic import write_bytes
+
+        raw = io.BytesIO()
+        self.wb.save(raw)
+        write_bytes(self.path, raw.getvalue())
+
+
+class XlwingsBook:  # pragma: no cover - needs desktop Excel; the handlers are tested through OpenpyxlBook
+    """The workbook open in Excel, through xlwings."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    @property
+    def name(self) -> str:
+        return str(self.book.name)
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    def active_sheet(self) -> str:
+        return str(self.book.sheets.active.name)
+
+    def grid(self, sheet: str) -> Grid:
+        used = self.book.sheets[sheet].used_range
+        values = used.options(ndim=2).value or []
+        merged: list[tuple[int, int, int, int]] = []
+        return Grid(sheet=sheet, rows=[[None if v == "" else v for v in r] for r in values],
+                    origin=(used.row - 1, used.column - 1), merged=merged)
+
+    def names(self, sheet: str) -> dict[str, CellRange]:
+        out = {}
+        for n in self.book.names:
+            local, _, bare = str(n.name).rpartition("!")
+            if local.strip("'") not in ("", sheet):
+                continue
+            parsed = parse_ref(str(n.refers_to))
+            if parsed is not None and (parsed[0] in (None, sheet)):
+                out[bare] = parsed[1]
+        return out
+
+    def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None:
+        rng = self.book.sheets[sheet].range(cell)
+        color = FILLS.get(severity) if severity is not None else None
+        rng.color = tuple(int(color[i:i + 2], 16) for i in (0, 2, 4)) if color else None
+        rng.api.ClearComments()
+        if note:
+            rng.api.AddComment(note)
+
+    def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None:
+        names = self.sheet_names()
+        ws = self.book.sheets[title] if title in names else self.book.sheets.add(title, after=self.book.sheets[-1])
+        ws.clear()
+        ws.range("A1").options(ndim=2).value = [[("'" + v) if isinstance(v, str) and v[:1] in "=+-@" else v
+                                                for v in row] for row in rows]
+        for (r, c), target in links.items():
+            anchor = ws.range((r + 1, c + 1))
+            ws.api.Hyperlinks.Add(Anchor=anchor.api, Address="", SubAddress=target, TextToDisplay=anchor.value)
+        ws.range("1:1").font.bold = True
+        ws.autofit()
+
+    def read_sheet(self, title: str) -> list[list[Any]] | None:
+        if title not in self.sheet_names():
+            return None
+        value = self.book.sheets[title].used_range.options(ndim=2).value
+        return list(value or [])
+
+
+class ExcelUI:  # pragma: no cover - needs desktop Excel
+    """Excel's own dialogs and message box."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def choose_save(self, suggested: str, kind: str) -> str | None:
+        answer = self.app.api.GetSaveAsFilename(suggested, f"{kind},*{Path(suggested).suffix}")
+        return answer if isinstance(answer, str) and answer else None
+
+    def choose_open(self, kind: str) -> str | None:
+        answer = self.app.api.GetOpenFilename(kind)
+        return answer if isinstance(answer, str) and answer else None
+
+    def choose_folder(self, title: str) -> str | None:
+        dialog = self.app.api.FileDialog(4)  # msoFileDialogFolderPicker
+        dialog.Title = title
+        return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
+
+    def open_workbook(self, path: str) -> None:
+        self.app.books.open(path)
+
+    def alert(self, text: str) -> None:
+        self.app.alert(text, title="绩效目标")
