@@ -522,6 +522,16 @@ def check_budget(budget: Budget, ctx: Context) -> list[Finding]:
     return out
 
 
+def check_table(decl: Declaration, ctx: Context) -> list[Finding]:
+    """The rules over the indicator table as a whole (G…): what a sheet summary adds to its rows' findings."""
+    out: list[Finding] = []
+    for r in _rules("declaration"):
+        if r.code.startswith("G"):
+            assert r.check is not None
+            out.extend(_run(r, r.check(decl, ctx)))
+    return out
+
+
 def check(decl: Declaration) -> list[Finding]:
     """Every rule of the catalogue over one declaration, in a stable order."""
     ctx = Context.of(decl)

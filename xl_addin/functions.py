@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import xlwings as xw
@@ -18,7 +19,7 @@ from converter.findings import Finding, Severity
 from converter.model import Budget, Declaration, Indicator
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
 from converter.readers.values import as_date, as_money, as_text, as_year
-from converter.rules import Context, check, check_budget, check_indicator
+from converter.rules import Context, check_budget, check_indicator, check_table
 from converter.targets import parse_target
 
 OK = "✓"
@@ -73,8 +74,15 @@ def PG_CHECK_INDICATOR(level1: Any, level2: Any, indicator_name: Any, target: An
         ctx = _context(profile)
     if not any(values):
         return ""
-    indicator = Indicator(level1=values[0], level2=values[1], name=values[2], target=values[3])
-    return _messages(check_indicator(indicator, ctx))
+    return _messages(list(_row_findings(*values, ctx.profile.name, ctx.year, ctx.end_date)))
+
+
+@lru_cache(maxsize=8192)
+def _row_findings(level1: str | None, level2: str | None, name: str | None, target: str | None,
+                  profile: str, year: int | None, end_date: dt.date | None) -> tuple[Finding, ...]:
+    """One row's findings, remembered: Excel recalculates every row when one cell changes."""
+    indicator = Indicator(level1=level1, level2=level2, name=name, target=target)
+    return tuple(check_indicator(indicator, Context(load_profile(profile), year, None, end_date)))
 
 
 @xw.func
@@ -137,9 +145,11 @@ def PG_SHEET_SUMMARY(indicators: Any, total: Any = None, current_year: Any = Non
         return _error_text(exc)
     except (ValueError, ValidationError):
         return "预算金额无法识别，请查看预算校验"
-    table = [Indicator(level1=r[0], level2=r[1], name=r[2], target=r[3]) for r in rows if any(r)]
+    filled = [r for r in rows if any(r)]
+    table = [Indicator(level1=r[0], level2=r[1], name=r[2], target=r[3]) for r in filled]
     decl = Declaration(profile=ctx.profile.name, budget=budget, indicators=table)
-    found = [f for f in check(decl) if f.code[0] in "BGI"]
+    found = [f for r in filled for f in _row_findings(r[0], r[1], r[2], r[3], ctx.profile.name, None, None)]
+    found += check_budget(budget, ctx) + check_table(decl, ctx)
     errors = sum(f.severity == Severity.ERROR for f in found)
     warnings = sum(f.severity == Severity.WARNING for f in found)
     if not errors and not warnings:

@@ -13,11 +13,10 @@ from collections import defaultdict
 CHUNK = 4096
 
 
-def _copy_token_help(difference: int) -> tuple[int, int, int]:
-    """(length mask, offset bit shift, maximum length) for a copy token at ``difference`` into the chunk."""
+def _copy_token_help(difference: int) -> tuple[int, int]:
+    """(offset bit shift, maximum length) for a copy token at ``difference`` into the chunk (2.4.1.3.19.1)."""
     bit_count = max((difference - 1).bit_length(), 4)
-    length_mask = 0xFFFF >> bit_count
-    return length_mask, 16 - bit_count, length_mask + 3
+    return 16 - bit_count, (0xFFFF >> bit_count) + 3
 
 
 def _compress_chunk(data: bytes) -> bytes:
@@ -32,7 +31,7 @@ def _compress_chunk(data: bytes) -> bytes:
         for bit in range(8):
             if pos >= len(data):
                 break
-            length_mask, shift, max_len = _copy_token_help(pos)
+            shift, max_len = _copy_token_help(pos)
             best_len, best_off = 0, 0
             key = data[pos:pos + 3]
             if len(key) == 3:

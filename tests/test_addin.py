@@ -1,0 +1,257 @@
+"""The Excel add-in: live functions as Excel calls them, the built .xlam, and the ribbon's handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+from oletools.olevba import VBA_Parser
+
+from converter import canonical
+from converter.reading import read_file
+from converter.sheet_layout import LIVE_BUDGET, LIVE_INDICATOR, LIVE_SUMMARY, LIVE_TARGET_PARTS
+from xl_addin import functions
+from xl_addin.addin import build, macro_text, quickstart_addin
+from xl_addin.book import OpenpyxlBook
+from xl_addin.ribbon import RESULTS_SHEET, bulk_convert, export_json, import_json, new_form, validate_sheet
+from xl_addin.vba_wrappers import generate, with_wrappers
+
+from . import lo
+from .conftest import DATA
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
+CUSTOMUI = "{http://schemas.microsoft.com/office/2006/01/customui}"
+
+
+# --- live functions ------------------------------------------------------------------------------------------
+def test_function_names_are_the_ones_the_template_calls() -> None:
+    names = {f.__name__ for f in functions.LIVE_FUNCTIONS}
+    assert names == {LIVE_INDICATOR, LIVE_BUDGET, LIVE_SUMMARY, LIVE_TARGET_PARTS}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_functions_agree_with_check_on_the_sample(path: Path) -> None:
+    (d,) = read_file(path).declarations
+    decl = d.declaration
+    wb = openpyxl.load_workbook(path)
+    ws = wb[d.sheet or ""]
+    end, year = ws["D5"].value, ws["B2"].value  # what Excel passes: a datetime and a float
+    for i, ind in enumerate(decl.indicators):
+        expected = [f.message for f in d.findings if (f.field or "").startswith(f"indicators[{i}].")
+                    and f.severity != "info"]
+        got = functions.PG_CHECK_INDICATOR(ind.level1, ind.level2, ind.name, ind.target, end, float(year))
+        assert got == ("；".join(expected) if expected else "✓"), (i, ind)
+    amounts = [None if v is None else float(v) for v in decl.budget.model_dump().values()]
+    budget = [f.message for f in d.findings if (f.field or "").startswith("budget.")]
+    assert functions.PG_CHECK_BUDGET(*amounts) == ("；".join(budget) if budget else "✓")
+    rows = [[i.level1, i.level2, i.name, i.target] for i in decl.indicators] + [[None] * 4] * 3
+    counted = [f for f in d.findings if f.code[0] in "BGI" and f.severity != "info"
+               and f.code != "I016"]  # the summary is given no plan dates
+    errors = sum(f.severity == "error" for f in counted)
+    warnings = sum(f.severity == "warning" for f in counted)
+    summary = functions.PG_SHEET_SUMMARY(rows, *amounts)
+    assert summary == ("✓" if not counted else f"错误 {errors} 条，警告 {warnings} 条")
+
+
+def test_functions_cope_with_what_excel_passes() -> None:
+    assert functions.PG_CHECK_INDICATOR(None, None, None, None) == ""
+    assert functions.PG_CHECK_INDICATOR("#N/A", "数量", "x", "1个") == "单元格含错误值（#N/A）"
+    assert functions.PG_CHECK_INDICATOR("产出目标", "数量", "数据量", 1200.0) != ""  # a number target
+    assert functions.PG_CHECK_INDICATOR("效果目标", "满意度", "服务对象满意度", "≥90%", "not a date", "x") == "✓"
+    assert functions.PG_TARGET_PARTS("≥90%") == [["≥", 90, "%"]]
+    assert functions.PG_TARGET_PARTS("≥99.5%") == [["≥", 99.5, "%"]]
+    assert functions.PG_TARGET_PARTS("健全") == [["定性", "", "健全"]]
+    assert functions.PG_TARGET_PARTS(None) == [["", "", ""]]
+    assert functions.PG_TARGET_PARTS(95.0) == [["", 95, ""]]
+    assert functions.PG_TARGET_PARTS(dt.datetime(2020, 12, 31))[0][0] == "≤"
+    assert functions.PG_TARGET_PARTS("#VALUE!") == [["单元格含错误值（#VALUE!）", "", ""]]
+    assert functions.PG_CHECK_BUDGET(100.0, 200.0, None, None).startswith("项目当年预算 200.00 元大于")
+    assert functions.PG_CHECK_BUDGET("1,000.00", "500", 0, 0) == "✓"
+    assert "不是有效金额" in functions.PG_CHECK_BUDGET("abc", None, None, None)
+    assert functions.PG_CHECK_BUDGET("#REF!", None, None, None).endswith("（#REF!）")
+    assert functions.PG_SHEET_SUMMARY(None) == "错误 1 条，警告 0 条"  # no indicators at all
+    assert functions.PG_CHECK_INDICATOR("产出目标", "数量", "x", "1个", profile="nope").startswith("未知的表式版本")
+
+
+# --- the built add-in ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def xlam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("addin"))
+
+
+def _vba(path: Path) -> dict[str, str]:
+    parser = VBA_Parser(str(path))
+    try:
+        return {name.rsplit(".", 1)[0]: code.replace("\r\n", "\n") for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def test_ribbon_is_present_related_and_chinese(xlam: Path) -> None:
+    with zipfile.ZipFile(xlam) as z:
+        rels = etree.fromstring(z.read("_rels/.rels"))
+        types = z.read("[Content_Types].xml").decode()
+        ui = etree.fromstring(z.read("customUI/customUI.xml"))
+    assert any(r.get("Type", "").endswith("/ui/extensibility") and r.get("Target") == "customUI/customUI.xml"
+               for r in rels)
+    assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in types
+    (tab,) = ui.iter(f"{CUSTOMUI}tab")
+    assert tab.get("label") == "绩效目标"
+    buttons = {b.get("label"): b.get("onAction") for b in ui.iter(f"{CUSTOMUI}button")}
+    assert set(buttons) >= {"校验本表", "导出JSON", "从JSON导入", "新建申报表", "批量转换"}
+    ids = [e.get("id") for e in ui.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_callback_reaches_vba_that_olevba_reads_back(xlam: Path) -> None:
+    modules = _vba(xlam)
+    assert set(modules) == {"ThisWorkbook", "Dictionary", "RibbonMyAddin", "Sheet2", "xlwings"}
+    ui = etree.fromstring(zipfile.ZipFile(xlam).read("customUI/customUI.xml"))
+    for button in ui.iter(f"{CUSTOMUI}button"):
+        module, sub = button.get("onAction", "").split(".")
+        assert re.search(rf"^Sub {sub}\(control As IRibbonControl\)$", modules[module], re.M), sub
+        entry = re.search(rf"Sub {sub}\(control As IRibbonControl\)\s+PgRun \"(\w+)\"", modules[module])
+        from xl_addin import ribbon
+        assert entry and callable(getattr(ribbon, entry.group(1))), sub
+    assert modules["xlwings"] == _vba(quickstart_addin())["xlwings"]  # xlwings' own VBA is untouched
+
+
+def test_a_wrapper_for_every_live_function(xlam: Path) -> None:
+    code = _vba(xlam)["RibbonMyAddin"]
+    for f in functions.LIVE_FUNCTIONS:
+        assert re.search(rf"^Function {f.__name__}\(", code, re.M), f.__name__
+        assert f'XLPy.CallUDF("xl_addin.functions", "{f.__name__}"' in code
+
+
+def test_macros_folder_is_in_step_with_the_functions() -> None:
+    source = macro_text("RibbonMyAddin.bas")
+    assert source == with_wrappers(source, generate()), "run `perfgoal addin vba > macros/RibbonMyAddin.bas`"
+    assert source.isascii()
+
+
+def test_config_sheet_is_active_and_names_the_udf_module(xlam: Path) -> None:
+    with zipfile.ZipFile(xlam) as z:
+        assert 'name="myaddin.conf"' in z.read("xl/workbook.xml").decode()
+        assert "xl_addin.functions" in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_libreoffice_lists_the_modules(xlam: Path, tmp_path: Path) -> None:
+    lo.require_libreoffice()
+    with __import__("tempfile").TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                        "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "ods", "--outdir", str(tmp_path),
+                        str(xlam)], check=True, capture_output=True, timeout=300)
+    with zipfile.ZipFile(tmp_path / "perfgoal.ods") as z:
+        modules = {Path(n).stem for n in z.namelist() if n.startswith("Basic/MyAddin/") and "script-" not in n}
+        ribbon = z.read("Basic/MyAddin/RibbonMyAddin.xml").decode()
+    assert modules == {"ThisWorkbook", "Dictionary", "RibbonMyAddin", "Sheet2", "xlwings"}
+    assert "Sub PgValidateSheet(control As IRibbonControl)" in ribbon
+    assert "Function PG_CHECK_INDICATOR(" in ribbon
+
+
+# --- the ribbon's handlers on real workbooks -----------------------------------------------------------------
+class ScriptedUI:
+    """Stands in for Excel's dialogs: the answers are given, what is shown is recorded."""
+
+    def __init__(self, *answers: str | None) -> None:
+        self.answers = list(answers)
+        self.alerts: list[str] = []
+        self.opened: list[str] = []
+
+    def _next(self) -> str | None:
+        return self.answers.pop(0)
+
+    def choose_save(self, suggested: str, kind: str) -> str | None:
+        return self._next()
+
+    def choose_open(self, kind: str) -> str | None:
+        return self._next()
+
+    def choose_folder(self, title: str) -> str | None:
+        return self._next()
+
+    def open_workbook(self, path: str) -> None:
+        self.opened.append(path)
+
+    def alert(self, text: str) -> None:
+        self.alerts.append(text)
+
+
+def test_validate_sheet_marks_cells_and_lists_findings(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    shutil.copyfile(EXAMPLES[0], path)
+    book = OpenpyxlBook(path)
+    ui = ScriptedUI()
+    findings = validate_sheet(book, ui)
+    book.save()
+    assert ui.alerts[-1].startswith("校验完成：错误 2 条")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[book.active_sheet()]
+    bad = next(f for f in findings if f.code == "I008")
+    assert ws[bad.cell].fill.fgColor.rgb.endswith("FFC7CE")
+    assert "比率类指标" in ws[bad.cell].comment.text
+    results = wb[RESULTS_SHEET]
+    rows = list(results.iter_rows(values_only=True))
+    assert rows[0] == ("级别", "代码", "说明", "工作表", "单元格", "字段")
+    assert [r[1] for r in rows[1:3]] == ["I008", "I009"]
+    link = results.cell(2, 5)
+    assert link.hyperlink.location == f"'{ws.title}'!{bad.cell}" or link.hyperlink.target.endswith(bad.cell)
+    # Fixing the value and validating again clears the mark.
+    ws[bad.cell] = "≥95%"
+    wb.save(path)
+    book = OpenpyxlBook(path)
+    validate_sheet(book, ui)
+    book.save()
+    ws = openpyxl.load_workbook(path)[book.active_sheet()]
+    assert ws[bad.cell].comment is None and ws[bad.cell].fill.fill_type is None
+
+
+def test_validate_refuses_the_results_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    shutil.copyfile(EXAMPLES[0], path)
+    book = OpenpyxlBook(path)
+    validate_sheet(book, ScriptedUI())
+    book.save()
+    ui = ScriptedUI()
+    assert validate_sheet(OpenpyxlBook(path, active=RESULTS_SHEET), ui) == []
+    assert "请先切换" in ui.alerts[0]
+
+
+def test_export_and_import_json(tmp_path: Path) -> None:
+    expected = json.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
+    out = tmp_path / "out.json"
+    assert export_json(OpenpyxlBook(EXAMPLES[3]), ScriptedUI(str(out))) == out
+    assert json.loads(out.read_text(encoding="utf-8")) == expected[3]
+    ui = ScriptedUI(str(out))
+    made = import_json(OpenpyxlBook(EXAMPLES[0]), ui)
+    assert made is not None and ui.opened == [str(made)]
+    assert canonical.dumps(read_file(made).declarations[0].declaration) == out.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    ui = ScriptedUI(str(bad))
+    assert import_json(OpenpyxlBook(EXAMPLES[0]), ui) is None and "不是有效" in ui.alerts[0]
+    assert export_json(OpenpyxlBook(EXAMPLES[0]), ScriptedUI(None)) is None  # cancelled
+
+
+def test_new_form_and_bulk_convert(tmp_path: Path) -> None:
+    ui = ScriptedUI(str(tmp_path / "新表.xlsx"))
+    made = new_form(OpenpyxlBook(EXAMPLES[0]), ui)
+    assert made is not None and made.exists() and ui.opened == [str(made)]
+    source = tmp_path / "收到"
+    source.mkdir()
+    for p in EXAMPLES[:3]:
+        shutil.copyfile(p, source / p.name)
+    ui = ScriptedUI(str(source), str(tmp_path / "结果"))
+    report = bulk_convert(OpenpyxlBook(EXAMPLES[0]), ui)
+    assert report is not None and (report.files, report.declarations) == (3, 3)
+    assert ui.opened == [str(tmp_path / "结果" / "汇总.xlsx")]
+    assert bulk_convert(OpenpyxlBook(EXAMPLES[0]), ScriptedUI(str(source), str(source))) is None
