@@ -141,9 +141,6 @@ YEAR_UNPARSEABLE = declare("R007", E, "年度无法识别", "年度“{value}”
 INDICATOR_ROW_AMBIGUOUS = declare("R008", W, "指标行无法确定各列含义",
                                   "指标行“{text}”的各列含义无法确定，已按原位置读取，请核对",
                                   "A shifted row whose cells could not be placed with confidence.", "reader")
-FORMULA_IGNORED = declare("R009", W, "单元格含公式", "{label}单元格含公式，已读取其计算结果“{value}”",
-                          "A formula in an input cell; the cached value is read, the formula is not run.",
-                          "reader")
 CONTROLS_REMOVED = declare("R010", INFO, "已删除控制字符", "{label}含不可见的控制字符，已删除",
                            "Control characters cannot be stored in a workbook and carry no meaning on a form.",
                            "reader")

@@ -33,7 +33,6 @@ class Grid:
     rows: list[list[Any]]
     origin: tuple[int, int] = (0, 0)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def value(self, r: int, c: int) -> Any:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):

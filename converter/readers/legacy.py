@@ -40,7 +40,6 @@ from ..rules import (
     CONTROLS_REMOVED,
     DATE_UNPARSEABLE,
     FLAG_UNPARSEABLE,
-    FORMULA_IGNORED,
     HTML_CONVERTED,
     INDICATOR_ROW_AMBIGUOUS,
     ROW_REPAIRED,
@@ -236,8 +235,6 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
     decl_fields: dict[str, Any] = {}
     for path, (value, r, c) in raw.items():
         block.cells[path] = (r, c)
-        if (r, c) in grid.formulas:
-            block.note(FORMULA_IGNORED.finding(path, label=LABELS[path], value=_text(value)), r, c)
         decl_fields[path] = _convert(block, path, value, r, c, html=names is None)
 
     year = decl_fields.pop("year", None)
