@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bulk", help="批量转换文件夹中的申报表，输出 JSON、问题清单和汇总表")
     p.add_argument("input_dir", metavar="IN_DIR")
     p.add_argument("-o", "--output", required=True, metavar="OUT_DIR")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="并行进程数")
+    p.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1,
+                   help="并行进程数（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
     p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
     p.add_argument("--timeout", type=float, default=60.0, help="每个文件的处理时限（秒）")

@@ -409,7 +409,8 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
     current1: str | None = None
     current2: str | None = None
     for cells in rows:
-        values = [(_sanitised(block, INDICATOR_COLUMNS[min(p, 3)], f"indicators[{len(out)}]", _text(v), r, c)
+        values = [None if v is None else
+                  (_sanitised(block, INDICATOR_COLUMNS[min(p, 3)], f"indicators[{len(out)}]", _text(v), r, c)
                    or "").strip() or None for p, (v, r, c) in enumerate(cells)]
         if template:
             placed, moved, ambiguous = values[:4], False, False
