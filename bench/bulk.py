@@ -13,6 +13,7 @@ and prints files per second and the ratios side by side, plus the parent's peak 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -86,7 +87,7 @@ def bulk(folder: Path, jobs: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1200)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1, help="as perfgoal bulk: cores + 1")
     parser.add_argument("--naive-sample", type=int, default=200, help="files timed for the slow naive loop")
     args = parser.parse_args()
     cache = Path(tempfile.gettempdir()) / "perfgoal-bench-returned"

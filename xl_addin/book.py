@@ -7,35 +7,14 @@ so everything they decide is tested on real files; only the last step into Excel
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Protocol
 
 from converter.findings import Severity
 from converter.readers.grid import Grid
-from converter.readers.workbook import CellRange
+from converter.readers.workbook import CellRange, parse_ref
 
 FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
-_REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
-                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
-
-
-def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
-    """``'申报表'!$B$4`` → (sheet, 0-based inclusive range)."""
-    m = _REF.match(text.strip().lstrip("="))
-    if m is None:
-        return None
-
-    def col(letters: str) -> int:
-        n = 0
-        for ch in letters:
-            n = n * 26 + ord(ch) - 64
-        return n - 1
-
-    r1, c1 = int(m["r1"]) - 1, col(m["c1"])
-    r2, c2 = (int(m["r2"]) - 1, col(m["c2"])) if m["c2"] else (r1, c1)
-    sheet = m["sheet"].replace("''", "'") if m["sheet"] else None
-    return sheet, (r1, c1, r2, c2)
 
 
 class Book(Protocol):

@@ -36,6 +36,16 @@ def _col(letters: str) -> int:
     return n - 1
 
 
+def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
+    """``'申报表'!$B$4`` or ``'申报表'!$A$18:$D$77`` → (sheet or None, 0-based inclusive range)."""
+    m = _REF.match(text.strip().lstrip("="))
+    if m is None:
+        return None
+    r1, c1 = int(m["r1"]) - 1, _col(m["c1"])
+    r2, c2 = (int(m["r2"]) - 1, _col(m["c2"])) if m["c2"] else (r1, c1)
+    return (m["sheet"].replace("''", "'") if m["sheet"] else None), (r1, c1, r2, c2)
+
+
 def _open(path: Path) -> CalamineWorkbook:
     """calamine's ``from_filelike`` tells the format by content (a .xlsx renamed .xls still opens); some files
     it cannot place that way (old BIFF, encrypted ones) open by extension, which also reports a password."""
@@ -100,14 +110,12 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
         if name == PROFILE_NAME:
             profile = text.strip('"') or None
             continue
-        m = _REF.match(text)
-        if not name.startswith(NAME_PREFIX) or m is None:
+        parsed = parse_ref(text)
+        if not name.startswith(NAME_PREFIX) or parsed is None:
             continue
-        sheet = (m["sheet"] or "").replace("''", "'")
+        sheet = parsed[0] or ""
         local = attrs.get("localSheetId")
         if local is not None and local.isdigit() and int(local) < len(sheets):
             sheet = sheets[int(local)]
-        r1, c1 = int(m["r1"]) - 1, _col(m["c1"])
-        r2, c2 = (int(m["r2"]) - 1, _col(m["c2"])) if m["c2"] else (r1, c1)
-        out.setdefault(sheet, {})[name] = (r1, c1, r2, c2)
+        out.setdefault(sheet, {})[name] = parsed[1]
     return out, profile
