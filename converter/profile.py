@@ -41,6 +41,9 @@ class Lists(BaseModel):
     yes_no: tuple[str, ...] = ("是", "否")
 
 
+_INDEXES: dict[str, tuple[Profile, dict[str, str], dict[str, tuple[str, str]]]] = {}
+
+
 class Profile(BaseModel):
     """One version of the form. Lists here are the single source for rules, template and add-in."""
 
@@ -57,6 +60,22 @@ class Profile(BaseModel):
     qualitative_values: tuple[str, ...] = ()
     thresholds: Thresholds = Thresholds()
 
+    def _index(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """Every spelling of every level, indexed once per profile: the rules look levels up for every
+        indicator of every file (kept outside the model: pydantic's private attributes are slow to reach)."""
+        found = _INDEXES.get(self.name)
+        if found is None or found[0] is not self:
+            level1: dict[str, str] = {}
+            level2: dict[str, tuple[str, str]] = {}
+            for lv in self.levels:
+                for spelling in (lv.name, *lv.aliases):
+                    level1.setdefault(spelling, lv.name)
+                for l2 in lv.level2:
+                    for spelling in (l2.name, *l2.aliases):
+                        level2.setdefault(spelling, (lv.name, l2.name))
+            found = _INDEXES[self.name] = (self, level1, level2)
+        return found[1], found[2]
+
     # --- vocabulary look-ups (aliases resolve to the canonical name; raw values are never rewritten) ---
 
     def level1_names(self) -> list[str]:
@@ -64,12 +83,7 @@ class Profile(BaseModel):
 
     def canonical_level1(self, value: str | None) -> str | None:
         """The profile's name for a level-1 value, or None when the value is not in the vocabulary."""
-        if not value:
-            return None
-        for lv in self.levels:
-            if value == lv.name or value in lv.aliases:
-                return lv.name
-        return None
+        return self._index()[0].get(value) if value else None
 
     def level2_names(self, level1: str | None = None) -> list[str]:
         groups = self.levels if level1 is None else [lv for lv in self.levels if lv.name == level1]
@@ -77,19 +91,13 @@ class Profile(BaseModel):
 
     def canonical_level2(self, value: str | None) -> tuple[str, str] | None:
         """(level1, level2) canonical names for a level-2 value, or None when unknown."""
-        if not value:
-            return None
-        for lv in self.levels:
-            for l2 in lv.level2:
-                if value == l2.name or value in l2.aliases:
-                    return lv.name, l2.name
-        return None
+        return self._index()[1].get(value) if value else None
 
     def all_level1_spellings(self) -> set[str]:
-        return {s for lv in self.levels for s in (lv.name, *lv.aliases)}
+        return set(self._index()[0])
 
     def all_level2_spellings(self) -> set[str]:
-        return {s for lv in self.levels for l2 in lv.level2 for s in (l2.name, *l2.aliases)}
+        return set(self._index()[1])
 
 
 @cache

@@ -72,7 +72,10 @@ class Rule:
     check: CheckFn | None = None
 
     def finding(self, field: str | None = None, **params: Any) -> Finding:
-        return Finding(code=self.code, severity=self.severity, message=self.message.format(**params), field=field)
+        # Built without validation: every part is ours and already of the right type, and rules make findings
+        # in the hot paths of bulk conversion and of Excel's recalculation.
+        return Finding.model_construct(code=self.code, severity=self.severity, message=self.message.format(**params),
+                                       file=None, sheet=None, cell=None, field=field, project=None)
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -502,13 +505,33 @@ def _run(rule_: Rule, hits: Iterable[Hit], prefix: str = "") -> Iterator[Finding
         yield rule_.finding(path, **hit.params)
 
 
+@lru_cache(maxsize=16384)
+def _indicator_hits(level1: str | None, level2: str | None, name: str | None, target: str | None,
+                    profile: str, year: int | None, end_date: dt.date | None
+                    ) -> tuple[tuple[Rule, str | None, tuple[tuple[str, Any], ...]], ...]:
+    """What the indicator rules say of a row's content, remembered: the same rows (预算执行率 ≥80%…) recur
+    in form after form of a batch, and on every recalculation in Excel. The row number is filled in later."""
+    ctx = Context(load_profile(profile), year, None, end_date)
+    ind = Indicator(level1=level1, level2=level2, name=name, target=target)
+    return tuple((r, hit.field, tuple(hit.params.items())) for r in _rules("indicator")
+                 for hit in r.check(ind, ctx, 0))  # type: ignore[misc]
+
+
+@lru_cache(maxsize=32768)
+def indicator_findings(level1: str | None, level2: str | None, name: str | None, target: str | None,
+                       profile: str, year: int | None, end_date: dt.date | None, index: int = 0
+                       ) -> tuple[Finding, ...]:
+    """The findings of a row with this content at this place in the table (findings are immutable)."""
+    hits = _indicator_hits(level1, level2, name, target, profile, year, end_date)
+    return tuple(r.finding(None if field is None else f"indicators[{index}].{field}",
+                           **{**dict(params), "row": index + 1}) for r, field, params in hits)
+
+
 def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Finding]:
-    """Findings of one indicator row; ``index`` is its place in the table (0-based)."""
-    out: list[Finding] = []
-    for r in _rules("indicator"):
-        for hit in r.check(ind, ctx, index + 1):  # type: ignore[misc]
-            out.append(r.finding(None if hit.field is None else f"indicators[{index}].{hit.field}", **hit.params))
-    return out
+    """Findings of one indicator row; ``index`` is its place in the table (0-based). Indicator rules see the
+    profile, the year and the completion date of the context, nothing else."""
+    return list(indicator_findings(ind.level1, ind.level2, ind.name, ind.target, ctx.profile.name, ctx.year,
+                                   ctx.end_date, index))
 
 
 def check_budget(budget: Budget, ctx: Context) -> list[Finding]:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import xlwings as xw
 from pydantic import ValidationError
 
 from converter.findings import Finding, Severity
-from converter.model import Budget, Declaration, Indicator
+from converter.model import Budget, Declaration, Indicator, clean_text, strip_controls
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
 from converter.readers.values import as_date, as_money, as_text, as_year
-from converter.rules import Context, check_budget, check_indicator, check_table
+from converter.rules import Context, check_budget, check_indicator, check_table, indicator_findings
 from converter.targets import parse_target
 
 OK = "✓"
@@ -67,22 +66,17 @@ def PG_CHECK_INDICATOR(level1: Any, level2: Any, indicator_name: Any, target: An
     try:
         values = [_text(v) for v in (level1, level2, indicator_name, target)]
         base = _context(profile)
-        ctx = Context(base.profile, as_year(_text(year)), None, as_date(_text(end_date)))
     except CellError as exc:
         return _error_text(exc)
-    except ValueError:
-        ctx = _context(profile)
+    values = [clean_text(strip_controls(v)) if v is not None else None for v in values]
+    try:
+        ctx = Context(base.profile, as_year(_text(year)), None, as_date(_text(end_date)))
+    except (CellError, ValueError):
+        ctx = base  # a year or date that cannot be read: check the row without them
     if not any(values):
         return ""
-    return _messages(list(_row_findings(*values, ctx.profile.name, ctx.year, ctx.end_date)))
-
-
-@lru_cache(maxsize=8192)
-def _row_findings(level1: str | None, level2: str | None, name: str | None, target: str | None,
-                  profile: str, year: int | None, end_date: dt.date | None) -> tuple[Finding, ...]:
-    """One row's findings, remembered: Excel recalculates every row when one cell changes."""
-    indicator = Indicator(level1=level1, level2=level2, name=name, target=target)
-    return tuple(check_indicator(indicator, Context(load_profile(profile), year, None, end_date)))
+    # Rows already seen are remembered by the rules: Excel recalculates every row when one cell changes.
+    return _messages(list(indicator_findings(*values, ctx.profile.name, ctx.year, ctx.end_date)))
 
 
 @xw.func
@@ -145,10 +139,9 @@ def PG_SHEET_SUMMARY(indicators: Any, total: Any = None, current_year: Any = Non
         return _error_text(exc)
     except (ValueError, ValidationError):
         return "预算金额无法识别，请查看预算校验"
-    filled = [r for r in rows if any(r)]
-    table = [Indicator(level1=r[0], level2=r[1], name=r[2], target=r[3]) for r in filled]
+    table = [Indicator(level1=r[0], level2=r[1], name=r[2], target=r[3]) for r in rows if any(r)]
     decl = Declaration(profile=ctx.profile.name, budget=budget, indicators=table)
-    found = [f for r in filled for f in _row_findings(r[0], r[1], r[2], r[3], ctx.profile.name, None, None)]
+    found = [f for i, ind in enumerate(table) for f in check_indicator(ind, ctx, i)]
     found += check_budget(budget, ctx) + check_table(decl, ctx)
     errors = sum(f.severity == Severity.ERROR for f in found)
     warnings = sum(f.severity == Severity.WARNING for f in found)

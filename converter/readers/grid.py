@@ -52,4 +52,4 @@ class Grid:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (value.__class__ is str and not value.strip())

@@ -99,6 +99,19 @@ def _is_title(value: Any) -> bool:
     return isinstance(value, str) and _TITLE_KEY in label_key(value)
 
 
+@lru_cache(maxsize=8192)
+def _classify(text: str, is_str: bool) -> tuple[str, Any]:
+    """What a header-region cell is: ("form", year or None) for the title, section headings and the year
+    line; ("label", (path, inline value)) for a field label; ("other", None) for anything else."""
+    if (is_str and _TITLE_KEY in label_key(text)) or label_key(text) in _SECTION_KEYS:
+        return "form", None
+    year = year_of_line(text)
+    if year or is_indicator_section(text):
+        return "form", year or (text[:4] if text[:4].isdigit() else None)
+    split = _split_label(text) if is_str else None
+    return ("label", split) if split is not None else ("other", None)
+
+
 def _is_table_header(row: list[Any]) -> dict[int, int] | None:
     """Column index for each of the four table columns, when the row is the indicator table's header."""
     found: dict[int, int] = {}
@@ -195,19 +208,15 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
         for c, value in enumerate(row):
             if is_blank(value) or (r, c) in block.used:
                 continue
-            text = _text(value).strip()
-            if _is_title(value) or label_key(text) in _SECTION_KEYS:
+            kind, detail = _classify(_text(value).strip(), isinstance(value, str))
+            if kind == "form":
                 block.used.add((r, c))
+                if detail and year_raw is None:
+                    year_raw = (detail, r, c)
                 continue
-            if year_of_line(text) or is_indicator_section(text):
-                block.used.add((r, c))
-                if year_raw is None and (year_of_line(text) or text[:4].isdigit()):
-                    year_raw = (year_of_line(text) or text[:4], r, c)
+            if kind != "label":
                 continue
-            split = _split_label(text) if isinstance(value, str) else None
-            if split is None:
-                continue
-            path, inline = split
+            path, inline = detail
             block.used.add((r, c))
             if path in raw:
                 continue  # a label printed twice: the first one holds the value; the second is reported

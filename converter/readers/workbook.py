@@ -83,7 +83,13 @@ def workbook_grids(path: Path, profile: str | None = None) -> tuple[list[Grid], 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
 _NAME_TAG = re.compile(rb"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</(?:\w+:)?definedName>")
-_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+_NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
+_LOCAL_ATTR = re.compile(rb'\blocalSheetId="(\d+)"')
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
 
 
 def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
@@ -101,21 +107,26 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
         return {}, None
     if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return {}, None  # not our template; or a DTD, which no OOXML part declares and a hostile one does
-    sheets = [html.unescape(m.decode("utf-8", "replace")) for m in _SHEET_TAG.findall(data)]
+    sheets = [_xml_text(m) for m in _SHEET_TAG.findall(data)]
     out: dict[str, dict[str, CellRange]] = {}
     profile = None
+    prefix = b'"' + NAME_PREFIX.encode()
     for attrs_raw, text_raw in _NAME_TAG.findall(data):
-        attrs = {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(attrs_raw)}
-        name, text = attrs.get("name", ""), html.unescape(text_raw.decode("utf-8", "replace")).strip()
+        if prefix not in attrs_raw:
+            continue
+        found = _NAME_ATTR.search(attrs_raw)
+        name = _xml_text(found.group(1)) if found else ""
+        text = _xml_text(text_raw).strip()
         if name == PROFILE_NAME:
             profile = text.strip('"') or None
             continue
+        local = _LOCAL_ATTR.search(attrs_raw)
+        if local is None or not name.startswith(NAME_PREFIX):
+            continue  # our field names are sheet-scoped; workbook-level ones name the drop-down lists
         parsed = parse_ref(text)
-        if not name.startswith(NAME_PREFIX) or parsed is None:
+        if parsed is None:
             continue
-        sheet = parsed[0] or ""
-        local = attrs.get("localSheetId")
-        if local is not None and local.isdigit() and int(local) < len(sheets):
-            sheet = sheets[int(local)]
+        index = int(local.group(1))
+        sheet = sheets[index] if index < len(sheets) else (parsed[0] or "")
         out.setdefault(sheet, {})[name] = parsed[1]
     return out, profile
