@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import resource
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -51,17 +52,25 @@ def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int |
 
 
 class _Worker:
+    """One worker process and the tasks sent to it, oldest first: the head is the one it is running."""
+
     def __init__(self, ctx: Any, func: Callable[..., Any], memory_limit: int | None) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_limit), daemon=True)
         self.proc.start()
         child.close()
-        self.index: int | None = None
-        self.started = 0.0
+        self.queue: deque[tuple[int, tuple[Any, ...]]] = deque()
+        self.started = 0.0  # when the head task began
 
     def give(self, index: int, args: tuple[Any, ...]) -> None:
-        self.index, self.started = index, time.monotonic()
+        if not self.queue:
+            self.started = time.monotonic()
+        self.queue.append((index, args))
         self.conn.send((index, args))
+
+    def finished(self) -> None:
+        self.queue.popleft()
+        self.started = time.monotonic()
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -79,57 +88,66 @@ class _Worker:
 
 
 class WatchdogPool(Generic[R]):
-    def __init__(self, func: Callable[..., R], jobs: int, timeout: float, memory_limit: int | None = None) -> None:
+    """``map`` keeps ``depth`` tasks queued at each worker, so that no worker waits while the caller is busy
+    writing results; a task's time limit runs from when its worker started it."""
+
+    def __init__(self, func: Callable[..., R], jobs: int, timeout: float, memory_limit: int | None = None,
+                 depth: int = 4) -> None:
         self.func, self.jobs, self.timeout, self.memory_limit = func, max(1, jobs), timeout, memory_limit
+        self.depth = max(1, depth)
         self.ctx = mp.get_context("fork")
 
     def map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[R | Failure]:
         """Results in the order of ``tasks``; at most ``jobs × 32`` finished results wait for a slow one."""
         workers = [_Worker(self.ctx, self.func, self.memory_limit) for _ in range(self.jobs)]
         pending = enumerate(tasks)
+        retry: deque[tuple[int, tuple[Any, ...]]] = deque()  # queued behind a task that failed its worker
         done: dict[int, R | Failure] = {}
         next_out, exhausted, window = 0, False, self.jobs * 32
         try:
             while True:
                 for i, w in enumerate(workers):
-                    if w.index is None and not exhausted and len(done) < window:
-                        item = next(pending, None)
+                    while len(w.queue) < self.depth and len(done) < window and (retry or not exhausted):
+                        item = retry.popleft() if retry else next(pending, None)
                         if item is None:
                             exhausted = True
-                        else:
-                            try:
-                                w.give(item[0], item[1])
-                            except (BrokenPipeError, OSError):
-                                done[item[0]] = Failure("crashed", "worker unavailable")
-                                workers[i] = self._replace(w, kill=True)
-                busy = [w for w in workers if w.index is not None]
+                            break
+                        try:
+                            w.give(item[0], item[1])
+                        except (BrokenPipeError, OSError):
+                            retry.extend(w.queue)
+                            workers[i] = w = self._replace(w, kill=True)
                 while next_out in done:
                     yield done.pop(next_out)
                     next_out += 1
+                busy = [w for w in workers if w.queue]
                 if not busy:
-                    if exhausted:
+                    if exhausted and not retry:
                         return
                     continue
                 ready = wait([w.conn for w in busy], timeout=0.2)
                 now = time.monotonic()
                 for i, w in enumerate(workers):
-                    if w.index is None:
+                    if not w.queue:
                         continue
+                    head = w.queue[0][0]
                     if w.conn in ready:
                         try:
                             index, (status, value) = w.conn.recv()
                         except (EOFError, OSError):
-                            done[w.index] = Failure("crashed", f"exit code {w.proc.exitcode}")
+                            done[head] = Failure("crashed", f"exit code {w.proc.exitcode}")
+                            retry.extend(list(w.queue)[1:])
                             workers[i] = self._replace(w, kill=True)
                             continue
                         done[index] = value if status == "ok" else Failure(status, value or "")
-                        w.index = None
+                        w.finished()
                     elif now - w.started > self.timeout:
-                        done[w.index] = Failure("timeout", f"{self.timeout:g} s")
+                        done[head] = Failure("timeout", f"{self.timeout:g} s")
+                        retry.extend(list(w.queue)[1:])
                         workers[i] = self._replace(w, kill=True)
         finally:
             for w in workers:
-                w.stop(kill=w.index is not None)
+                w.stop(kill=bool(w.queue))
 
     def _replace(self, worker: _Worker, kill: bool) -> _Worker:
         worker.stop(kill=kill)
