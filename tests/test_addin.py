@@ -255,3 +255,14 @@ def test_new_form_and_bulk_convert(tmp_path: Path) -> None:
     assert report is not None and (report.files, report.declarations) == (3, 3)
     assert ui.opened == [str(tmp_path / "结果" / "汇总.xlsx")]
     assert bulk_convert(OpenpyxlBook(EXAMPLES[0]), ScriptedUI(str(source), str(source))) is None
+
+
+def test_validate_on_a_sheet_without_a_form(tmp_path: Path) -> None:
+    path = tmp_path / "notes.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "备注"  # type: ignore[union-attr]
+    wb.active["A1"] = "这里没有申报表"  # type: ignore[index]
+    wb.save(path)
+    ui = ScriptedUI()
+    assert validate_sheet(OpenpyxlBook(path), ui) == []
+    assert ui.alerts == ["工作表“备注”中没有找到申报表（F003）。"]

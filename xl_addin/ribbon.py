@@ -51,7 +51,7 @@ def validate_sheet(book: Book, ui: UI) -> list[Finding]:
         return []
     forms = _forms(book, sheet)
     if not forms:
-        ui.alert(f"工作表“{sheet}”中没有找到{CATALOGUE['F003'].title[3:]}。")
+        ui.alert(f"工作表“{sheet}”中没有找到申报表（{CATALOGUE['F003'].code}）。")
         return []
     findings = [f for form in forms for f in form_findings(form, book.name)]
     for cell in _previous_marks(book, sheet):
