@@ -7,8 +7,6 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-_MADE: set[Path] = set()
-
 
 class WouldOverwriteInput(Exception):
     """Raised when an output path is one of the inputs."""
@@ -27,13 +25,14 @@ def write_bytes(path: Path, data: bytes) -> None:
     The temporary name carries process and thread, so parallel writers never share one. No fsync: outputs
     can be rebuilt from the inputs, and a sync per file would dominate bulk conversion.
     """
-    parent = path.parent
-    if parent not in _MADE:
-        parent.mkdir(parents=True, exist_ok=True)
-        _MADE.add(parent)
-    tmp = parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        with open(tmp, "wb") as fh:
+        try:
+            fh = open(tmp, "wb")
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(tmp, "wb")
+        with fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:

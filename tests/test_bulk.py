@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -209,3 +210,23 @@ def test_missing_input_folder_is_a_clear_error(tmp_path: Path) -> None:
     done = subprocess.run([str(Path(sys.executable).parent / "perfgoal"), "bulk", str(tmp_path / "nope"), "-o",
                            str(tmp_path / "out")], capture_output=True, text=True)
     assert done.returncode == 2 and "不是文件夹" in done.stderr
+
+
+def test_rerun_after_the_output_folder_was_deleted(tmp_path: Path) -> None:
+    """A long-lived process (Excel's Python) may convert into a folder the user deleted in between."""
+    src = tmp_path / "in" / "sub"
+    src.mkdir(parents=True)
+    (src / "a.txt").write_bytes((DATA / "declarations-2020.txt").read_bytes())
+    out = tmp_path / "out"
+    for _ in range(2):
+        run_bulk(tmp_path / "in", out, jobs=1, progress=False)
+        assert len(list((out / "json" / "sub").iterdir())) == 7
+        shutil.rmtree(out)
+    from converter.bulk import Writer, process_file
+
+    for _ in range(2):  # the parent writing, in one process, into a folder made and removed twice
+        writer = Writer(out)
+        writer.add(process_file(str(src / "a.txt"), "sub/a.txt"))
+        writer.close()
+        assert (out / "json" / "sub" / "a.txt.01.json").exists()
+        shutil.rmtree(out)
