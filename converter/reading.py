@@ -6,6 +6,7 @@ call it too, so there is one reading path for every caller.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,12 +87,12 @@ Names = tuple[dict[str, dict[str, CellRange]], str | None]
 _NO_NAMES: Names = ({}, None)
 
 
-def sniff(path: Path, head: bytes) -> tuple[str, Names]:
+def sniff(data: bytes) -> tuple[str, Names]:
     """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
     and, for xlsx, our template's defined names (read in the same pass over the zip)."""
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         try:
-            with zipfile.ZipFile(path) as z:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
                 problem = _package_problem(z)
                 if problem:
                     raise FileProblem(FILE_SUSPICIOUS_PACKAGE.finding(reason=problem))
@@ -107,16 +108,14 @@ def sniff(path: Path, head: bytes) -> tuple[str, Names]:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
             return "damaged-zip", _NO_NAMES
         return "unknown", _NO_NAMES
-    if head.startswith(_OLE_MAGIC):
+    if data.startswith(_OLE_MAGIC):
         return "ole", _NO_NAMES
     return "text", _NO_NAMES
 
 
-def _is_encrypted_ooxml(path: Path) -> bool:
+def _is_encrypted_ooxml(data: bytes) -> bool:
     """Password-protected xlsx files are OLE containers holding an ``EncryptedPackage`` stream."""
-    with path.open("rb") as fh:
-        data = fh.read(1 << 20)
-    return "EncryptedPackage".encode("utf-16-le") in data
+    return "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]
 
 
 def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, CellRange]]]:
@@ -126,22 +125,21 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
                                                  limit=f"{MAX_FILE_BYTES // 1048576} MB"))
     if size == 0:
         raise FileProblem(FILE_UNREADABLE.finding(reason="文件为空（0 字节）"))
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    kind, (names, named_profile) = sniff(path, head)
+    data = path.read_bytes()  # once: the checks, the names and calamine all read from memory
+    kind, (names, named_profile) = sniff(data)
     if kind == "damaged-zip":
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
         raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
-    if kind == "encrypted" or (kind == "ole" and _is_encrypted_ooxml(path)):
+    if kind == "encrypted" or (kind == "ole" and _is_encrypted_ooxml(data)):
         raise FileProblem(FILE_ENCRYPTED.finding())
     if kind == "text":
-        text = decode(path.read_bytes())
+        text = decode(data)
         if text is None:
             raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
         return [grid_from_text(text)], None, {}
     try:
-        grids, profile = workbook_grids(path, named_profile)
+        grids, profile = workbook_grids(path, named_profile, data)
         return grids, profile, names
     except Exception as exc:  # calamine raises several error types for damaged files
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

@@ -39,15 +39,27 @@ NAMES = st.text(st.characters(min_codepoint=0x41, max_codepoint=0x7A), min_size=
 @settings(max_examples=40, deadline=None)
 def test_compound_file_reads_back_with_olefile(raw: dict[tuple[str, str], bytes]) -> None:
     streams: dict[tuple[str, ...], bytes] = {}
+    taken: set[tuple[str, ...]] = set()  # names compare without case; one name is a stream or a storage
     for (storage, name), data in raw.items():
         path = (storage, name) if storage else (name,)
-        if (storage and (storage,) in streams) or (not storage and any(p[0] == name for p in streams if len(p) > 1)):
-            continue  # a name cannot be both a stream and a storage
+        key = tuple(p.upper() for p in path)
+        clash = (storage and (storage.upper(),) in taken) or (
+            not storage and any(len(k) > 1 and k[0] == name.upper() for k in taken))
+        if key in taken or clash:
+            continue
+        taken.add(key)
         streams[path] = data
     ole = olefile.OleFileIO(io.BytesIO(cfb.write(cfb.tree(streams))))
     assert {tuple(p) for p in ole.listdir()} == set(streams)
     for path, data in streams.items():
         assert ole.openstream("/".join(path)).read() == data
+
+
+def test_names_that_differ_only_in_case_are_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError):
+        cfb.tree({("x",): b"", ("X", "A"): b""})
 
 
 def test_module_offset_is_set_in_the_dir_stream() -> None:

@@ -37,13 +37,15 @@ def tree(streams: dict[tuple[str, ...], bytes]) -> Node:
     for path, data in streams.items():
         node = root
         for part in path[:-1]:
-            node = next((c for c in node.children if c.name == part and c.data is None), None) or \
-                _add(node, Node(part))
+            node = next((c for c in node.children if c.name.upper() == part.upper() and c.data is None), None) \
+                or _add(node, Node(part))
         _add(node, Node(path[-1], data))
     return root
 
 
 def _add(parent: Node, child: Node) -> Node:
+    if any(c.name.upper() == child.name.upper() for c in parent.children):
+        raise ValueError(f"two entries named {child.name!r} in one storage (names compare without case)")
     parent.children.append(child)
     return child
 

@@ -8,6 +8,7 @@ and gives merged ranges. It does not expose defined names, so for xlsx they are 
 from __future__ import annotations
 
 import html
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -46,10 +47,12 @@ def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
     return (m["sheet"].replace("''", "'") if m["sheet"] else None), (r1, c1, r2, c2)
 
 
-def _open(path: Path) -> CalamineWorkbook:
+def _open(path: Path, data: bytes | None) -> CalamineWorkbook:
     """calamine's ``from_filelike`` tells the format by content (a .xlsx renamed .xls still opens); some files
     it cannot place that way (old BIFF, encrypted ones) open by extension, which also reports a password."""
     try:
+        if data is not None:
+            return CalamineWorkbook.from_filelike(io.BytesIO(data))
         with path.open("rb") as fh:
             return CalamineWorkbook.from_filelike(fh)
     except Exception as exc:
@@ -58,11 +61,12 @@ def _open(path: Path) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(str(path))
 
 
-def workbook_grids(path: Path, profile: str | None = None) -> tuple[list[Grid], str | None]:
+def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = None
+                   ) -> tuple[list[Grid], str | None]:
     """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names.
 
     With ``profile`` already known (from the defined names) the meta sheet is not read at all."""
-    wb = _open(path)
+    wb = _open(path, data)
     try:
         grids = []
         for name in wb.sheet_names:
