@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from converter.reading import FileResult, read_file
+
 # CI runs the property tests on a fixed sequence of examples, so that a landing is decided by the change and
 # not by the draw; developers' runs keep drawing new examples, which is how the case-insensitive CFB names
 # and the pre-1900 dates were found.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from converter.reading import FileResult, read_file
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "declarations-2020.txt"
