@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,7 +25,6 @@ from .pool import Failure, WatchdogPool
 from .reading import read_file
 from .rules import CATALOGUE, FILE_READER_CRASHED, FILE_TIMEOUT
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".txt", ".tsv", ".csv", ".et"}
 JSON_DIR = "json"
 FINDINGS_CSV = "findings.csv"
 SUMMARY_XLSX = "汇总.xlsx"
@@ -239,27 +238,11 @@ class Writer:
 Task = tuple[str, str]
 
 
-def run_local(tasks: Iterable[Task], jobs: int, timeout: float, memory: int | None,
+def run_local(tasks: Sequence[Task], jobs: int, timeout: float, memory: int | None,
               func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
     pool: WatchdogPool[FileOutcome] = WatchdogPool(func, jobs, timeout, memory)
-    for (_, rel), result in zip_tasks(tasks, pool):
+    for (_, rel), result in zip(tasks, pool.map(tasks), strict=True):  # the pool keeps the input order
         yield failed_outcome(rel, result) if isinstance(result, Failure) else result
-
-
-def zip_tasks(tasks: Iterable[Task], pool: WatchdogPool[FileOutcome]
-              ) -> Iterator[tuple[Task, FileOutcome | Failure]]:
-    """Pair each task with its result without holding the task list in memory."""
-    import queue
-
-    seen: queue.SimpleQueue[Task] = queue.SimpleQueue()
-
-    def feed() -> Iterator[Task]:
-        for task in tasks:
-            seen.put(task)
-            yield task
-
-    for result in pool.map(feed()):
-        yield seen.get_nowait(), result
 
 
 def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, batch: int = 256,

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding, Severity
+from .findings import Finding
 from .model import Declaration
 from .profile import profile_names
 from .readers.grid import Grid
@@ -148,27 +148,28 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         raise FileProblem(FILE_UNREADABLE.finding(reason=reason)) from exc
 
 
-def locate_finding(form: FormRead, finding: Finding) -> Finding:
-    """Attach the sheet and cell a rule's field came from."""
-    path = finding.field
+def cell_of(form: FormRead, field: str | None) -> str | None:
+    """The cell a rule's field came from: the field's own, its parent's, or its indicator row's."""
+    path = field
     cell = None
     while path and cell is None:
         cell = form.cell(path)
         if cell is None:
             path = path.rsplit(".", 1)[0] if "." in path else None
-    if cell is None and finding.field and finding.field.startswith("indicators["):
-        prefix = finding.field.split("]", 1)[0] + "]."
+    if cell is None and field and field.startswith("indicators["):
+        prefix = field.split("]", 1)[0] + "]."
         cell = next((form.cell(p) for p in form.positions if p.startswith(prefix)), None)
-    return finding.located(sheet=form.sheet, cell=cell)
+    return cell
 
 
 def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) -> list[Finding]:
     """The reader's findings and the rule catalogue's, each with file, sheet, cell and project."""
-    found = list(form.findings)
-    if run_rules:
-        found += [locate_finding(form, f) for f in check(form.declaration)]
     name = form.declaration.project.name
-    return [f.located(file=shown, project=name) for f in found]
+    found = [f.located(file=shown, project=name) for f in form.findings]
+    if run_rules:
+        found += [f.located(sheet=form.sheet, cell=cell_of(form, f.field), file=shown, project=name)
+                  for f in check(form.declaration)]
+    return found
 
 
 def read_file(path: str | Path, *, run_rules: bool = True, display: str | None = None) -> FileResult:
@@ -197,7 +198,3 @@ def read_file(path: str | Path, *, run_rules: bool = True, display: str | None =
         detail = "、".join(g.sheet for g in grids if g.sheet) or "文本中没有申报表的标题或栏目"
         result.findings.append(FILE_NOT_DECLARATION.finding(detail=f"已查看：{detail}").located(file=shown))
     return result
-
-
-def has_errors(results: list[FileResult]) -> bool:
-    return any(f.severity == Severity.ERROR for r in results for f in r.all_findings())

@@ -200,7 +200,6 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path) -> None
 
 
 def test_dask_executor_matches_local(batch: Path, converted: Path, tmp_path: Path) -> None:
-    pytest.importorskip("distributed", reason="the dask extra is not installed")
     out = tmp_path / "dask"
     run_bulk(batch, out, jobs=2, executor="dask", progress=False)
     assert digest(out) == digest(converted)

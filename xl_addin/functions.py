@@ -18,7 +18,7 @@ from converter.findings import Finding, Severity
 from converter.model import Budget, Declaration, Indicator, clean_text, strip_controls
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
 from converter.readers.values import as_date, as_money, as_text, as_year
-from converter.rules import Context, check_budget, check_indicator, check_table, indicator_findings
+from converter.rules import AMOUNT_UNPARSEABLE, Context, check_budget, check_indicator, check_table, indicator_findings
 from converter.targets import parse_target
 
 OK = "✓"
@@ -117,7 +117,8 @@ def PG_CHECK_BUDGET(total: Any, current_year: Any, prior_year_budget: Any,
         except CellError as exc:
             problems.append(f"{Budget.model_fields[key].title}：{_error_text(exc)}")
         except ValueError:
-            problems.append(f"{Budget.model_fields[key].title}“{_text(value)}”不是有效金额（以元为单位，最多两位小数）")
+            label = Budget.model_fields[key].title
+            problems.append(AMOUNT_UNPARSEABLE.finding(label=label, value=_text(value)).message)
     if problems:
         return SEPARATOR.join(problems)
     return _messages(check_budget(Budget(**amounts), Context(load_profile(DEFAULT_PROFILE))))

@@ -103,7 +103,7 @@ def _is_title(value: Any) -> bool:
 def _classify(text: str, is_str: bool) -> tuple[str, Any]:
     """What a header-region cell is: ("form", year or None) for the title, section headings and the year
     line; ("label", (path, inline value)) for a field label; ("other", None) for anything else."""
-    if (is_str and _TITLE_KEY in label_key(text)) or label_key(text) in _SECTION_KEYS:
+    if (is_str and _is_title(text)) or label_key(text) in _SECTION_KEYS:
         return "form", None
     year = year_of_line(text)
     if year or is_indicator_section(text):

@@ -56,7 +56,6 @@ from ..sheet_layout import (
     SLOTS,
     TEMPLATE_VERSION,
     TITLE_ROW,
-    Slot,
     indicator_rows,
     live_formula,
 )
@@ -156,10 +155,6 @@ def _date_bounds(profile: Profile) -> tuple[str, str]:
     return f"DATE({low},1,1)", f"DATE({high},12,31)"
 
 
-def _slot(path: str) -> Slot:
-    return next(s for s in SLOTS if s.path == path)
-
-
 def _header_validations(ws: Worksheet, profile: Profile) -> list[DataValidation]:
     ref = {s.path: s.value_ref for s in SLOTS}
     low, high = _date_bounds(profile)
@@ -185,16 +180,18 @@ def _header_validations(ws: Worksheet, profile: Profile) -> list[DataValidation]
     total, current = ref["budget.total"], ref["budget.current_year"]
     prior, executed = ref["budget.prior_year_budget"], ref["budget.prior_year_executed"]
 
-    def money(cell: str, extra: str, codes: tuple[str, ...], hint: str) -> tuple[DataValidation, list[str]]:
+    def money(path: str, extra: str, codes: tuple[str, ...], hint: str) -> tuple[DataValidation, list[str]]:
+        cell = ref[path]
         formula = f"AND(ISNUMBER({cell}),{cell}>=0,ROUND({cell},2)={cell}{extra})"
-        return (_dv("custom", formula1=formula, title=LABELS[_path_at(cell)], prompt=f"以元为单位，最多两位小数{hint}",
+        return (_dv("custom", formula1=formula, title=LABELS[path], prompt=f"以元为单位，最多两位小数{hint}",
                     error=_titles("R004", "B001", *codes)), [cell])
 
     dvs += [
-        money(total, "", (), ""),
-        money(current, f",OR({total}=\"\",{current}<={total})", ("B002",), "；不大于项目总预算"),
-        money(prior, "", (), ""),
-        money(executed, f",OR({prior}=\"\",{executed}<={prior})", ("B003",), "；不大于上年预算额"),
+        money("budget.total", "", (), ""),
+        money("budget.current_year", f",OR({total}=\"\",{current}<={total})", ("B002",), "；不大于项目总预算"),
+        money("budget.prior_year_budget", "", (), ""),
+        money("budget.prior_year_executed", f",OR({prior}=\"\",{executed}<={prior})", ("B003",),
+              "；不大于上年预算额"),
     ]
     out = []
     for dv, cells in dvs:
@@ -203,10 +200,6 @@ def _header_validations(ws: Worksheet, profile: Profile) -> list[DataValidation]
         ws.add_data_validation(dv)
         out.append(dv)
     return out
-
-
-def _path_at(cell: str) -> str:
-    return next(s.path for s in SLOTS if s.value_ref == cell)
 
 
 def _table_validations(ws: Worksheet, profile: Profile, first: int, last: int) -> None:
