@@ -2,8 +2,9 @@
 
     python bench/bulk.py [--files 1200] [--jobs 2]
 
-Builds (once, cached under the system temp folder) a folder of returned workbooks written by our writer from
-the sample's seven forms with varied names and amounts, then times, on the same files:
+Builds (once, cached under --work and rebuilt whenever the writer's output changes) a folder of returned
+workbooks written by our writer from the sample's seven forms with varied names and amounts, then times, on
+the same files:
   naive  - openpyxl.load_workbook per file, every cell visited, one process
   raw    - python-calamine: open each workbook and read every sheet to Python values, one process
   bulk   - `perfgoal bulk` end to end (read, locate, check, JSON, CSV, summary workbook), --jobs N
@@ -15,6 +16,7 @@ machine the noise only ever slows a run down.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -29,14 +31,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from converter import canonical  # noqa: E402
-from converter.writers.xlsx import write_workbook  # noqa: E402
+from converter.model import Declaration  # noqa: E402
+from converter.writers.xlsx import build_workbook, workbook_bytes, write_workbook  # noqa: E402
+
+
+def _samples() -> list[Declaration]:
+    return canonical.loads((ROOT / "tests" / "data" / "declarations-2020.expected.json").read_bytes())
+
+
+def writer_version() -> str:
+    """A digest of what the writer makes of the first sample: a cached folder written by an older writer
+    would measure yesterday's files."""
+    return hashlib.sha256(workbook_bytes(build_workbook(_samples()[:1]))).hexdigest()[:12]
 
 
 def build(folder: Path, count: int) -> list[Path]:
     existing = sorted(folder.rglob("*.xlsx"))
     if len(existing) >= count:
         return existing[:count]
-    samples = canonical.loads((ROOT / "tests" / "data" / "declarations-2020.expected.json").read_bytes())
+    samples = _samples()
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(len(existing), count):
         decl = samples[i % len(samples)].model_copy(deep=True)
@@ -98,7 +111,10 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(args.work)
-    cache = args.work / "returned"
+    cache = args.work / f"returned-{writer_version()}"
+    for old in args.work.glob("returned*"):
+        if old != cache:
+            shutil.rmtree(old)
     t = time.perf_counter()
     files = build(cache, args.files)
     print(f"{len(files)} returned workbooks in {cache} (built/checked in {time.perf_counter() - t:.1f} s)")

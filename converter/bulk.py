@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import glob
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import canonical
-from .atomic import write_text
+from .atomic import create_bytes, replace_dir
 from .findings import SEVERITY_LABELS, Finding, Severity
 from .model import field_labels
 from .pool import Failure, WatchdogPool
@@ -54,6 +56,7 @@ class FileOutcome:
     declarations: list[DeclarationOut] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     status: str = ""
+    failed: bool = False  # the task did not finish: a worker may have left part of its JSON behind
 
 
 def json_names(rel: str, count: int) -> list[str]:
@@ -90,20 +93,30 @@ def process_file(path: str, rel: str) -> FileOutcome:
     return outcome
 
 
+def staging_dir(out_dir: Path) -> Path:
+    """Where this run's JSON files are written, to be put in place of ``json/`` whole when the run ends."""
+    return out_dir / f".{JSON_DIR}.{os.getpid()}.staging"
+
+
+def _staged(staging: Path, json_name: str) -> Path:
+    """``json/sub/a.xlsx.json`` → ``staging/sub/a.xlsx.json``."""
+    return _inside(staging, json_name.split("/", 1)[1])
+
+
 class WriteJson:
-    """The local workers' task: ``process_file``, then write the JSON files where the writer would.
+    """The local workers' task: ``process_file``, then write the JSON files into the staging folder.
 
     Writing in the workers spreads the file output over the cores and keeps the JSON text off the pipe; on a
     Dask cluster, whose workers may not share the output disk, the parent writes instead (same bytes)."""
 
-    def __init__(self, out_dir: Path, func: Callable[[str, str], FileOutcome]) -> None:
-        self.out_dir, self.func = out_dir, func
+    def __init__(self, staging: Path, func: Callable[[str, str], FileOutcome]) -> None:
+        self.staging, self.func = staging, func
 
     def __call__(self, path: str, rel: str) -> FileOutcome:
         outcome = self.func(path, rel)
         for d in outcome.declarations:
             if d.json_text is not None:
-                write_text(_inside(self.out_dir, d.json_name), d.json_text)
+                create_bytes(_staged(self.staging, d.json_name), d.json_text.encode("utf-8"))
                 d.json_text = None
         return outcome
 
@@ -115,7 +128,7 @@ def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
         reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
         finding = FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
     finding = finding.located(file=rel)
-    return FileOutcome(rel, findings=[finding], status=CATALOGUE[finding.code].title)
+    return FileOutcome(rel, findings=[finding], status=CATALOGUE[finding.code].title, failed=True)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -155,6 +168,8 @@ def _inside(out_dir: Path, rel: str) -> Path:
 class Writer:
     """Writes outcomes as they come: JSON files (unless a worker did), CSV rows and summary rows.
 
+    JSON files go to a staging folder that replaces ``json/`` when the run closes, so ``json/`` holds exactly
+    this run's declarations: none left over from inputs since removed, never a mix of two runs.
     The summary workbook is written with XlsxWriter in constant-memory mode: rows go to disk as they are added
     and strings are stored inline, so memory does not grow with the folder (openpyxl's write-only mode keeps
     a shared-strings table in memory)."""
@@ -163,7 +178,10 @@ class Writer:
         import xlsxwriter
 
         self.out_dir = out_dir
+        self.staging = staging_dir(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)  # left by an earlier process with this id
+        self.staging.mkdir()
         self._csv_tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=out_dir,
                                                     prefix=".findings.", suffix=".tmp", delete=False)
         self._csv = csv.writer(self._csv_tmp)
@@ -199,9 +217,11 @@ class Writer:
 
     def add(self, outcome: FileOutcome) -> None:
         self.files += 1
+        if outcome.failed:
+            self._discard(outcome.rel)
         for d in outcome.declarations:
             if d.json_text is not None:
-                write_text(_inside(self.out_dir, d.json_name), d.json_text)
+                create_bytes(_staged(self.staging, d.json_name), d.json_text.encode("utf-8"))
             self._append(self._summary, d.summary)
             self.declarations += 1
         if not outcome.declarations:
@@ -214,7 +234,15 @@ class Writer:
             self._csv.writerow(row)
             self._append(self._problems, row)
 
+    def _discard(self, rel: str) -> None:
+        """Remove what a worker stopped mid-task may have written: no JSON without its summary row."""
+        base = _staged(self.staging, f"{JSON_DIR}/{rel}")
+        for path in [base.with_name(f"{base.name}.json"),
+                     *map(Path, glob.glob(f"{glob.escape(str(base))}.[0-9][0-9].json"))]:
+            path.unlink(missing_ok=True)
+
     def close(self) -> None:
+        replace_dir(self.staging, self.out_dir / JSON_DIR)
         self._csv_tmp.close()
         os.chmod(self._csv_tmp.name, 0o644)
         os.replace(self._csv_tmp.name, self.out_dir / FINDINGS_CSV)
@@ -224,6 +252,7 @@ class Writer:
         os.replace(self._xlsx_tmp, self.out_dir / SUMMARY_XLSX)
 
     def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
         self._csv_tmp.close()
         Path(self._csv_tmp.name).unlink(missing_ok=True)
         try:
@@ -289,7 +318,7 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
              func: Callable[[str, str], FileOutcome] = process_file) -> BulkReport:
     tasks = list(walk_inputs(in_dir, out_dir))  # paths only: small even for a very large folder
     outcomes = (run_dask(tasks, jobs, address, func=func) if executor == "dask"
-                else run_local(tasks, jobs, timeout, memory, WriteJson(out_dir, func)))
+                else run_local(tasks, jobs, timeout, memory, WriteJson(staging_dir(out_dir), func)))
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from tqdm import tqdm

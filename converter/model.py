@@ -53,6 +53,11 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def has_controls(text: str) -> bool:
+    """Whether ``clean_text`` would refuse the text: a search, cheaper than stripping and comparing."""
+    return _CONTROL.search(text) is not None
+
+
 def _to_money(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None

@@ -3,12 +3,15 @@
 ``concurrent.futures`` cannot stop one runaway task; a file built to exhaust a reader must not hold the batch.
 Here each worker runs one task at a time; a worker past its time limit is killed and replaced, a worker that
 dies (a reader aborting on a hostile file) is replaced, and both are reported as that task's outcome.
+
+Workers are forked where the system can (Linux, macOS: they start at once with everything imported) and
+spawned on Windows, where the add-in's 批量转换 runs; the task function must then be importable by name.
+The memory cap is an address-space limit, which Windows does not have: there it is not applied.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +33,12 @@ class Failure:
 
 def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int | None) -> None:
     if memory_limit:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+        try:
+            import resource
+        except ImportError:  # Windows: no address-space limit to set
+            pass
+        else:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     while True:
         try:
             message = conn.recv()
@@ -92,10 +100,11 @@ class WatchdogPool(Generic[R]):
     writing results; a task's time limit runs from when its worker started it."""
 
     def __init__(self, func: Callable[..., R], jobs: int, timeout: float, memory_limit: int | None = None,
-                 depth: int = 4) -> None:
+                 depth: int = 4, start_method: str | None = None) -> None:
         self.func, self.jobs, self.timeout, self.memory_limit = func, max(1, jobs), timeout, memory_limit
         self.depth = max(1, depth)
-        self.ctx = mp.get_context("fork")
+        methods = mp.get_all_start_methods()
+        self.ctx = mp.get_context(start_method or ("fork" if "fork" in methods else "spawn"))
 
     def map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[R | Failure]:
         """Results in the order of ``tasks``; at most ``jobs × 32`` finished results wait for a slow one."""

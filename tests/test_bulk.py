@@ -181,7 +181,9 @@ def test_zip_bomb_refused_without_inflating(batch: Path) -> None:
 def _slow_or_dying(path: str, rel: str) -> FileOutcome:
     if rel.endswith("slow.txt"):
         time.sleep(30)
-    if rel.endswith("dies.txt"):
+    if rel.endswith("dies.txt"):  # after writing part of its JSON into the parent's staging folder
+        out = Path(path).parent.parent / "out"
+        (out / f".json.{os.getppid()}.staging" / "dies.txt.01.json").write_text('{"half', encoding="utf-8")
         os._exit(3)
     return process_file(path, rel)
 
@@ -197,6 +199,64 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path) -> None
     rows = {r[0]: r[11] for r in summary_rows(tmp_path / "out")}
     assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
     assert len([r for r in summary_rows(tmp_path / "out") if r[0] in ("a.txt", "z.txt")]) == 14
+    left = sorted(p.name for p in (tmp_path / "out" / "json").iterdir())
+    assert left == [f"{n}.txt.{i:02d}.json" for n in ("a", "z") for i in range(1, 8)]  # nothing half-written
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+
+
+def test_rerun_leaves_no_json_of_removed_inputs(tmp_path: Path) -> None:
+    """json/ holds this run's declarations only: what a reader of the folder takes for the batch."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a.xlsx", "sub/b.xlsx"):
+        write_workbook(src / name, [EXPECTED[0]])
+    run_bulk(src, out, jobs=2, progress=False)
+    assert sorted(digest(out / "json")) == ["a.xlsx.json", "sub/b.xlsx.json"]
+    (src / "sub" / "b.xlsx").unlink()
+    write_workbook(src / "c.xlsx", EXPECTED[:2])
+    run_bulk(src, out, jobs=2, progress=False)
+    assert sorted(digest(out / "json")) == ["a.xlsx.json", "c.xlsx.01.json", "c.xlsx.02.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["exchange", "step-aside"])
+def test_json_folder_is_replaced_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap: bool) -> None:
+    from converter import atomic
+
+    if not swap:
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)  # Windows, macOS, old C libraries
+    target, staged = tmp_path / "json", tmp_path / ".json.1.staging"
+    (target / "old").mkdir(parents=True)
+    (target / "old" / "x.json").write_text("old", encoding="utf-8")
+    atomic.create_bytes(staged / "new" / "y.json", b"new")
+    atomic.replace_dir(staged, target)
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == ["new", "new/y.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json"]
+
+
+def test_spawned_workers_give_the_same_outcomes(tmp_path: Path) -> None:
+    """Windows has no fork: the add-in's 批量转换 runs spawned workers, which import the task by name."""
+    from converter.bulk import WriteJson, staging_dir
+    from converter.pool import WatchdogPool
+
+    src = tmp_path / "in"
+    src.mkdir()
+    write_workbook(src / "a.xlsx", EXPECTED[:2])
+    (src / "b.txt").write_bytes((DATA / "declarations-2020.txt").read_bytes())
+    tasks = [(str(src / n), n) for n in ("a.xlsx", "b.txt")]
+    staged = staging_dir(tmp_path / "out")
+    pool: WatchdogPool[FileOutcome] = WatchdogPool(WriteJson(staged, process_file), 2, 60, start_method="spawn")
+    spawned = list(pool.map(tasks))
+    assert [o.findings for o in spawned] == [process_file(*t).findings for t in tasks]  # type: ignore[union-attr]
+    assert sorted(p.name for p in staged.iterdir()) == ["a.xlsx.01.json", "a.xlsx.02.json"] + [
+        f"b.txt.{i:02d}.json" for i in range(1, 8)]
+
+
+def test_add_in_and_bulk_import_without_posix_modules() -> None:
+    """On Windows there is no ``resource`` module; importing the ribbon (and with it bulk) must still work."""
+    script = "import sys; sys.modules['resource'] = None; import xl_addin.ribbon, converter.bulk; print('ok')"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_dask_executor_matches_local(batch: Path, converted: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from converter.readers.workbook import _split_ref, parse_ref
 from converter.reading import read_file
 
 from . import lo
@@ -76,3 +77,10 @@ def test_wrong_extension_is_read_by_content(old: tuple[Path, list[str]], tmp_pat
     disguised.write_bytes(path.read_bytes())
     result = read_file(disguised)
     assert [d.declaration for d in result.declarations] == _expected(names)
+
+
+@pytest.mark.parametrize("text", ["'申报表'!$B$4", "'a!b'!$A$18:$D$77", "'it''s'!B2", "Sheet1!$C$3", "$B$2",
+                                  "B2:C9", "'申报表'!#REF!", "'x'!$B", "", "'申报表'!$B$4:"])
+def test_names_cache_reads_refs_as_parse_ref_does(text: str) -> None:
+    """template_names caches the cell part of a reference; the result must equal the plain parse."""
+    assert _split_ref(text) == parse_ref(text)

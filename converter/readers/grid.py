@@ -44,9 +44,11 @@ class Grid:
 
     def merge_end_col(self, r: int, c: int) -> int:
         """Last column of the merged range that starts at (r, c), or c itself."""
+        if not self.merged:
+            return c
         sr, sc = r + self.origin[0], c + self.origin[1]
         for r1, c1, r2, c2 in self.merged:
-            if r1 <= sr <= r2 and c1 == sc:
+            if c1 == sc and r1 <= sr <= r2:
                 return c2 - self.origin[1]
         return c
 

@@ -32,7 +32,7 @@ from ..layout import (
     label_key,
     year_of_line,
 )
-from ..model import Declaration, Indicator, field_labels, strip_controls
+from ..model import Declaration, Indicator, field_labels, has_controls, strip_controls
 from ..profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
 from ..rules import (
     AMOUNT_UNPARSEABLE,
@@ -279,22 +279,25 @@ def _read_block(block: _Block, names: dict[str, tuple[int, int, int, int]] | Non
     return FormRead(declaration, block.findings, block.cells, grid, grid.ref(block.first, 0))
 
 
+_CONVERTERS: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    **dict.fromkeys(DATE_FIELDS, (as_date, DATE_UNPARSEABLE)),
+    **dict.fromkeys(MONEY_FIELDS, (as_money, AMOUNT_UNPARSEABLE)),
+    **dict.fromkeys(FLAG_FIELDS, (as_flag, FLAG_UNPARSEABLE)),
+    "year": (as_year, YEAR_UNPARSEABLE),
+}
+
+
 def _convert(block: _Block, path: str, value: Any, r: int, c: int, *, html: bool) -> Any:
     """A cell as the field's type. HTML is a leak of old web exports; in our template a cell is kept as is."""
     label = LABELS[path]
-    converters: dict[tuple[str, ...], tuple[Callable[[Any], Any], Any]] = {
-        DATE_FIELDS: (as_date, DATE_UNPARSEABLE),
-        MONEY_FIELDS: (as_money, AMOUNT_UNPARSEABLE),
-        FLAG_FIELDS: (as_flag, FLAG_UNPARSEABLE),
-        ("year",): (as_year, YEAR_UNPARSEABLE),
-    }
-    for paths, (convert, rule_) in converters.items():
-        if path in paths:
-            try:
-                return convert(value)
-            except ValueError:
-                block.note(rule_.finding(path, label=label, value=_text(value)), r, c)
-                return None
+    typed = _CONVERTERS.get(path)
+    if typed is not None:
+        convert, rule_ = typed
+        try:
+            return convert(value)
+        except ValueError:
+            block.note(rule_.finding(path, label=label, value=_text(value)), r, c)
+            return None
     text = _sanitised(block, label, path, as_text(value), r, c)
     if text is not None and html and path in LONG_TEXT_FIELDS:
         tags = html_tags(text)
@@ -305,7 +308,7 @@ def _convert(block: _Block, path: str, value: Any, r: int, c: int, *, html: bool
 
 
 def _sanitised(block: _Block, label: str, path: str, text: str | None, r: int, c: int) -> str | None:
-    if text is not None and strip_controls(text) != text:
+    if text is not None and has_controls(text):
         block.note(CONTROLS_REMOVED.finding(path, label=label), r, c)
         return strip_controls(text)
     return text
@@ -320,21 +323,22 @@ def _table_rows(block: _Block, start: int, stop: int, columns: dict[int, int], *
     """
     grid = block.grid
     cols = [columns[0], columns[1], columns[2], columns[3], columns[3] + 1]
+    cols_here = set() if footer_only else set(cols if extra else cols[:4])
     rows = []
     for r in range(start, min(stop, len(grid.rows))):
         row = grid.rows[r]
         if row.count(None) == len(row):
             continue  # the template's empty rows: most of the table
-        cells = [(grid.value(r, c), r, c) if extra or i < 4 else (None, r, c) for i, c in enumerate(cols)]
-        cols_here = [] if footer_only else cols if extra else cols[:4]
-        if footer_only:
-            cells = []
-        others = [c for c, v in enumerate(row) if not is_blank(v) and c not in cols_here]
+        width = len(row)
+        cells = [] if footer_only else [(row[c] if c < width and (extra or i < 4) else None, r, c)
+                                        for i, c in enumerate(cols)]
+        others = [c for c, v in enumerate(row) if c not in cols_here and not is_blank(v)]
         filled = [v for v, _, _ in cells if not is_blank(v)]
         if not filled and not others:
             continue
-        footer = [c for c, v in enumerate(row) if isinstance(v, str) and label_key(v) in _FOOTER_KEYS]
-        if footer and (extra or footer_only):
+        footer = [c for c, v in enumerate(row) if isinstance(v, str) and label_key(v) in _FOOTER_KEYS] \
+            if extra or footer_only else []
+        if footer:
             block.used.update((r, c) for c in footer)
             others = [c for c, v in enumerate(row) if not is_blank(v) and c not in footer]
             cells = []
@@ -406,6 +410,16 @@ def _merged(grid: Grid, r: int, c: int) -> bool:
     return any(r1 <= sr <= r2 and c1 <= sc <= c2 for r1, c1, r2, c2 in grid.merged)
 
 
+def _indicator_cell(block: _Block, index: int, pos: int, value: Any, r: int, c: int) -> str | None:
+    """One table cell as trimmed text, control characters removed and reported."""
+    if value is None:
+        return None
+    text = value if value.__class__ is str else _text(value)
+    if has_controls(text):
+        text = _sanitised(block, INDICATOR_COLUMNS[min(pos, 3)], f"indicators[{index}]", text, r, c) or ""
+    return text.strip() or None
+
+
 def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], profile: Profile, *,
                      template: bool = False) -> list[Indicator]:
     """Indicator rows; blank levels inherit from above (merged cells).
@@ -418,9 +432,7 @@ def _read_indicators(block: _Block, rows: list[list[tuple[Any, int, int]]], prof
     current1: str | None = None
     current2: str | None = None
     for cells in rows:
-        values = [None if v is None else
-                  (_sanitised(block, INDICATOR_COLUMNS[min(p, 3)], f"indicators[{len(out)}]", _text(v), r, c)
-                   or "").strip() or None for p, (v, r, c) in enumerate(cells)]
+        values = [_indicator_cell(block, len(out), p, v, r, c) for p, (v, r, c) in enumerate(cells)]
         if template:
             placed, moved, ambiguous = values[:4], False, False
         else:

@@ -11,8 +11,8 @@ import html
 import io
 import re
 import zipfile
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -24,10 +24,6 @@ _REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(
                   r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
 CellRange = tuple[int, int, int, int]
 OUR_SHEETS = (LISTS_SHEET, META_SHEET)
-
-
-def _clean(value: Any) -> Any:
-    return None if value == "" else value
 
 
 def _col(letters: str) -> int:
@@ -73,7 +69,7 @@ def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = 
             if name == LISTS_SHEET or (name == META_SHEET and profile is not None):
                 continue  # our drop-down lists and version sheet: nothing more to read
             sheet = wb.get_sheet_by_name(name)
-            rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=True)]
+            rows = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=True)]
             if name == META_SHEET:
                 profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == "表式版本" and r[1]), None)
                 continue
@@ -94,6 +90,38 @@ _LOCAL_ATTR = re.compile(rb'\blocalSheetId="(\d+)"')
 def _xml_text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
     return html.unescape(text) if "&" in text else text
+
+
+@lru_cache(maxsize=1024)
+def _name_attrs(attrs: bytes) -> tuple[str, int | None]:
+    """(name, localSheetId) of a ``definedName`` element. Every copy of our template spells these alike."""
+    found = _NAME_ATTR.search(attrs)
+    local = _LOCAL_ATTR.search(attrs)
+    return (_xml_text(found.group(1)) if found else ""), (int(local.group(1)) if local else None)
+
+
+@lru_cache(maxsize=1024)
+def _cells(ref: str) -> CellRange | None:
+    """``$B$4`` or ``$A$18:$D$77`` (no sheet part) as a 0-based inclusive range."""
+    parsed = parse_ref(ref)
+    return None if parsed is None or parsed[0] is not None else parsed[1]
+
+
+def _split_ref(text: str) -> tuple[str | None, CellRange] | None:
+    """``parse_ref`` with the cell part cached: the sheet part differs from file to file, the cells do not.
+    A sheet name may hold ``!``, a cell reference never does."""
+    sheet, bang, ref = text.rpartition("!")
+    cells = _cells(ref.strip())
+    if cells is None:
+        return None
+    if not bang:
+        return None, cells
+    sheet = sheet.strip().lstrip("=")
+    if len(sheet) >= 2 and sheet[0] == sheet[-1] == "'":
+        sheet = sheet[1:-1].replace("''", "'")
+    elif not sheet or "'" in sheet:
+        return None
+    return sheet, cells
 
 
 def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
@@ -118,19 +146,15 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
     for attrs_raw, text_raw in _NAME_TAG.findall(data):
         if prefix not in attrs_raw:
             continue
-        found = _NAME_ATTR.search(attrs_raw)
-        name = _xml_text(found.group(1)) if found else ""
-        text = _xml_text(text_raw).strip()
+        name, index = _name_attrs(attrs_raw)
         if name == PROFILE_NAME:
-            profile = text.strip('"') or None
+            profile = _xml_text(text_raw).strip().strip('"') or None
             continue
-        local = _LOCAL_ATTR.search(attrs_raw)
-        if local is None or not name.startswith(NAME_PREFIX):
+        if index is None or not name.startswith(NAME_PREFIX):
             continue  # our field names are sheet-scoped; workbook-level ones name the drop-down lists
-        parsed = parse_ref(text)
+        parsed = _split_ref(_xml_text(text_raw).strip())
         if parsed is None:
             continue
-        index = int(local.group(1))
         sheet = sheets[index] if index < len(sheets) else (parsed[0] or "")
         out.setdefault(sheet, {})[name] = parsed[1]
     return out, profile
