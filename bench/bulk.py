@@ -9,8 +9,8 @@ the same files:
   raw    - python-calamine: open each workbook and read every sheet to Python values, one process
   bulk   - `perfgoal bulk` end to end (read, locate, check, JSON, CSV, summary workbook), --jobs N
 and prints files per second and the ratios side by side, plus the parent's peak memory at two folder sizes.
-Each measurement is repeated (``--repeat``, default 3) and the best run kept, as timeit does: on a shared
-machine the noise only ever slows a run down.
+Each measurement is repeated (``--repeat``, default 5) in interleaved rounds and the best run kept, as
+timeit does: on a shared machine the noise only ever slows a run down, and it comes in spells.
 """
 
 from __future__ import annotations
@@ -99,12 +99,28 @@ def bulk(folder: Path, jobs: int) -> tuple[float, int]:
     return elapsed, int(done.stdout.split()[-1])
 
 
+def creation_cost(folder: Path, count: int = 600) -> float:
+    """Milliseconds to create one small file in a new folder beside the outputs.
+
+    Bulk conversion creates one JSON file per declaration. On the VM this was written on, that cost varied
+    from 0.02 to 0.8 ms with where on the disk a new folder landed, which alone moves the bulk rate by a
+    third; printed so that a run can be read against the disk it ran on."""
+    probe = Path(tempfile.mkdtemp(prefix="bench-probe-", dir=folder))
+    start = time.perf_counter()
+    for i in range(count):
+        with open(probe / f"{i}.json", "xb") as fh:
+            fh.write(b"{}" * 2000)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(probe)
+    return elapsed / count * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1200)
     parser.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1, help="as perfgoal bulk: cores + 1")
     parser.add_argument("--naive-sample", type=int, default=200, help="files timed for the slow naive loop")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the best is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each measurement; the best is kept")
     parser.add_argument("--work", type=Path, default=ROOT / ".bench-work",
                         help="where inputs are cached and outputs written (on this machine /tmp is ~4× slower "
                              "at creating files than the project's disk, which would measure the folder, not us)")
@@ -126,9 +142,13 @@ def main() -> None:
 
     sample = files[: args.naive_sample]
     runs = range(max(1, args.repeat))
-    naive_rate = len(sample) / min(naive(sample) for _ in runs)
-    raw_rate = len(files) / min(raw(files) for _ in runs)
-    timed = [bulk(work, args.jobs) for _ in runs]
+    naive_times, raw_times, timed = [], [], []
+    for _ in runs:  # interleaved, so that a slow spell of a shared machine does not fall on one side only
+        naive_times.append(naive(sample))
+        raw_times.append(raw(files))
+        timed.append(bulk(work, args.jobs))
+    naive_rate = len(sample) / min(naive_times)
+    raw_rate = len(files) / min(raw_times)
     elapsed, peak = min(t for t, _ in timed), max(p for _, p in timed)
     bulk_rate = len(files) / elapsed
     small = Path(tempfile.mkdtemp(prefix="bench-small-"))
@@ -148,6 +168,7 @@ def main() -> None:
           f"bulk within 3× of raw → {'met' if raw_rate <= 3 * bulk_rate else 'NOT met'}")
     print(f"parent peak memory: {peak_small // 1024} MB for {len(files) // 4} files, {peak // 1024} MB for "
           f"{len(files)} files")
+    print(f"creating a small file in {args.work}: {creation_cost(args.work):.3f} ms (this disk, now)")
     print(f"cpu time of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_utime:.1f} s")
     shutil.rmtree(work)
     shutil.rmtree(small)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import glob
+import itertools
 import os
 import shutil
 import sys
@@ -98,6 +99,15 @@ def staging_dir(out_dir: Path) -> Path:
     return out_dir / f".{JSON_DIR}.{os.getpid()}.staging"
 
 
+def prepare_staging(out_dir: Path) -> Path:
+    """Create OUT_DIR and an empty staging folder in it, before any worker writes there."""
+    staging = staging_dir(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)  # left by an earlier process with this id
+    staging.mkdir()
+    return staging
+
+
 def _staged(staging: Path, json_name: str) -> Path:
     """``json/sub/a.xlsx.json`` → ``staging/sub/a.xlsx.json``."""
     return _inside(staging, json_name.split("/", 1)[1])
@@ -135,20 +145,37 @@ def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
 # Inputs
 # ----------------------------------------------------------------------------------------------------------
 def walk_inputs(in_dir: Path, out_dir: Path) -> Iterator[tuple[str, str]]:
-    """(path, relative posix path) of every regular file under ``in_dir``, sorted, skipping ``out_dir``.
+    """(path, relative posix path) of every regular file under ``in_dir``, skipping ``out_dir``: a folder's
+    files by name, then its subfolders by name, as ``os.walk`` goes.
 
     Symbolic links are not followed: a link could lead outside the folder the centre was asked to convert.
+    Directory entries tell their own type, so a folder of thousands of files costs one listing, not a
+    ``stat`` per file. A subfolder that cannot be listed is yielded itself, so that it is reported as
+    unreadable rather than skipped in silence; the walk keeps a stack, so no nesting depth can exhaust it.
     """
     root = in_dir.resolve()
-    out = out_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() != out and not (here / d).is_symlink())
-        for name in sorted(filenames):
-            p = here / name
-            if p.is_symlink() or not p.is_file() or name.startswith(("~$", ".~lock")):
+    out = str(out_dir.resolve())
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            if not prefix:
+                raise  # the input folder itself: the run cannot go
+            yield folder, prefix.rstrip("/")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.is_symlink():
                 continue
-            yield str(p), p.relative_to(root).as_posix()
+            if entry.is_dir():
+                if entry.path != out:
+                    subfolders.append((entry.path, f"{prefix}{entry.name}/"))
+            elif entry.is_file() and not entry.name.startswith(("~$", ".~lock")):
+                yield entry.path, f"{prefix}{entry.name}"
+        stack.extend(reversed(subfolders))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -174,14 +201,11 @@ class Writer:
     and strings are stored inline, so memory does not grow with the folder (openpyxl's write-only mode keeps
     a shared-strings table in memory)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, staging: Path | None = None) -> None:
         import xlsxwriter
 
         self.out_dir = out_dir
-        self.staging = staging_dir(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)  # left by an earlier process with this id
-        self.staging.mkdir()
+        self.staging = staging or prepare_staging(out_dir)
         self._csv_tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=out_dir,
                                                     prefix=".findings.", suffix=".tmp", delete=False)
         self._csv = csv.writer(self._csv_tmp)
@@ -317,19 +341,25 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
              timeout: float = DEFAULT_TIMEOUT, memory: int | None = DEFAULT_MEMORY, progress: bool | None = None,
              func: Callable[[str, str], FileOutcome] = process_file) -> BulkReport:
     tasks = list(walk_inputs(in_dir, out_dir))  # paths only: small even for a very large folder
-    outcomes = (run_dask(tasks, jobs, address, func=func) if executor == "dask"
-                else run_local(tasks, jobs, timeout, memory, WriteJson(staging_dir(out_dir), func)))
+    staging = prepare_staging(out_dir)
+    outcomes = iter(run_dask(tasks, jobs, address, func=func) if executor == "dask"
+                    else run_local(tasks, jobs, timeout, memory, WriteJson(staging, func)))
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from tqdm import tqdm
 
-        outcomes = tqdm(outcomes, total=len(tasks), unit="份", desc="批量转换", file=sys.stderr)
-    writer = Writer(out_dir)  # creates OUT_DIR before the workers write into it
+        outcomes = iter(tqdm(outcomes, total=len(tasks), unit="份", desc="批量转换", file=sys.stderr))
+    writer: Writer | None = None
     try:
-        for outcome in outcomes:
+        # Asking for the first result starts the workers; the summary workbook is set up while they run.
+        first = next(outcomes, None)
+        writer = Writer(out_dir, staging)
+        for outcome in itertools.chain([first] if first is not None else [], outcomes):
             writer.add(outcome)
     except BaseException:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     writer.close()
     return BulkReport(writer.files, writer.declarations)

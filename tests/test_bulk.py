@@ -13,6 +13,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -289,3 +290,31 @@ def test_rerun_after_the_output_folder_was_deleted(tmp_path: Path) -> None:
         writer.close()
         assert (out / "json" / "sub" / "a.txt.01.json").exists()
         shutil.rmtree(out)
+
+
+def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder that cannot be listed becomes a row of its own (unreadable), not a silent gap; nesting
+    deeper than Python's recursion limit is walked."""
+    from converter import bulk
+
+    deep = tmp_path / "in"
+    deep.mkdir()
+    for _ in range(1100):  # one by one: pathlib's own mkdir(parents=True) recurses
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "a.txt").write_bytes(b"x")
+    (tmp_path / "in" / "locked").mkdir()
+    (tmp_path / "in" / "z.txt").write_bytes(b"x")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> Any:  # root ignores permissions here, so the refusal is simulated
+        if path.endswith("locked"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(bulk.os, "scandir", scandir)
+    found = [rel for _, rel in bulk.walk_inputs(tmp_path / "in", tmp_path / "out")]
+    assert found == ["z.txt", "/".join(["d"] * 1100) + "/a.txt", "locked"]
+    outcome = process_file(str(tmp_path / "in" / "locked"), "locked")
+    assert outcome.status == "文件无法读取" and outcome.findings[0].file == "locked"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.workbook.defined_name import DefinedName
 
-from converter.readers.workbook import _split_ref, parse_ref
+from converter.readers.workbook import template_names
 from converter.reading import read_file
 
 from . import lo
@@ -79,8 +81,20 @@ def test_wrong_extension_is_read_by_content(old: tuple[Path, list[str]], tmp_pat
     assert [d.declaration for d in result.declarations] == _expected(names)
 
 
-@pytest.mark.parametrize("text", ["'申报表'!$B$4", "'a!b'!$A$18:$D$77", "'it''s'!B2", "Sheet1!$C$3", "$B$2",
-                                  "B2:C9", "'申报表'!#REF!", "'x'!$B", "", "'申报表'!$B$4:"])
-def test_names_cache_reads_refs_as_parse_ref_does(text: str) -> None:
-    """template_names caches the cell part of a reference; the result must equal the plain parse."""
-    assert _split_ref(text) == parse_ref(text)
+
+@pytest.mark.parametrize(("ref", "cells"), [("'申报表'!$B$4", (3, 1, 3, 1)), ("'a!b'!$A$18:$D$77", (17, 0, 76, 3)),
+                                            ("'it''s'!B2", (1, 1, 1, 1)), ("'申报表'!#REF!", None),
+                                            ("'x'!$B", None), ('"shanghai-2020"', None)])
+def test_template_names_read_the_cells_after_the_sheet(tmp_path: Path, ref: str, cells: tuple[int, ...] | None
+                                                       ) -> None:
+    """Names are read by pattern with their cell part cached; the sheet is the name's scope."""
+    path = tmp_path / "n.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "申报表"
+    ws.defined_names["pg_unit_name"] = DefinedName("pg_unit_name", attr_text=ref)
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        names, _ = template_names(z)
+    assert names == ({"申报表": {"pg_unit_name": cells}} if cells else {})

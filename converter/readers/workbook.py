@@ -101,27 +101,13 @@ def _name_attrs(attrs: bytes) -> tuple[str, int | None]:
 
 
 @lru_cache(maxsize=1024)
-def _cells(ref: str) -> CellRange | None:
-    """``$B$4`` or ``$A$18:$D$77`` (no sheet part) as a 0-based inclusive range."""
-    parsed = parse_ref(ref)
-    return None if parsed is None or parsed[0] is not None else parsed[1]
+def _cells(ref: bytes) -> CellRange | None:
+    """The cell part of a name's reference (``$B$4``, ``$A$18:$D$77``) as a 0-based inclusive range.
 
-
-def _split_ref(text: str) -> tuple[str | None, CellRange] | None:
-    """``parse_ref`` with the cell part cached: the sheet part differs from file to file, the cells do not.
-    A sheet name may hold ``!``, a cell reference never does."""
-    sheet, bang, ref = text.rpartition("!")
-    cells = _cells(ref.strip())
-    if cells is None:
-        return None
-    if not bang:
-        return None, cells
-    sheet = sheet.strip().lstrip("=")
-    if len(sheet) >= 2 and sheet[0] == sheet[-1] == "'":
-        sheet = sheet[1:-1].replace("''", "'")
-    elif not sheet or "'" in sheet:
-        return None
-    return sheet, cells
+    Cached: every copy of our template names the same cells, while the sheet part before ``!`` differs from
+    file to file and is not needed (a sheet-scoped name's sheet is its ``localSheetId``)."""
+    parsed = parse_ref(_xml_text(ref))
+    return parsed[1] if parsed is not None and parsed[0] is None else None
 
 
 def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
@@ -150,11 +136,9 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
         if name == PROFILE_NAME:
             profile = _xml_text(text_raw).strip().strip('"') or None
             continue
-        if index is None or not name.startswith(NAME_PREFIX):
+        if index is None or index >= len(sheets) or not name.startswith(NAME_PREFIX):
             continue  # our field names are sheet-scoped; workbook-level ones name the drop-down lists
-        parsed = _split_ref(_xml_text(text_raw).strip())
-        if parsed is None:
-            continue
-        sheet = sheets[index] if index < len(sheets) else (parsed[0] or "")
-        out.setdefault(sheet, {})[name] = parsed[1]
+        cells = _cells(text_raw.strip().rpartition(b"!")[2])  # a sheet name may hold "!", a cell reference not
+        if cells is not None:
+            out.setdefault(sheets[index], {})[name] = cells
     return out, profile
