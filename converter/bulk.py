@@ -49,13 +49,25 @@ class DeclarationOut:
     summary: tuple[Any, ...]
 
 
+FindingRow = tuple[str | None, str | None, str | None, str | None, str | None, str, str, str]
+
+
+def finding_row(f: Finding) -> FindingRow:
+    """A finding as the row the CSV and the 问题清单 sheet show (FINDINGS_HEADER)."""
+    return f.file, f.sheet, f.cell, f.field, f.project, f.code, SEVERITY_LABELS[f.severity], f.message
+
+
+_ERROR, _WARNING = SEVERITY_LABELS[Severity.ERROR], SEVERITY_LABELS[Severity.WARNING]
+
+
 @dataclass
 class FileOutcome:
-    """Everything the writer needs for one input file; plain data, so it crosses process boundaries."""
+    """Everything the writer needs for one input file; plain data (findings as their output rows, a third of
+    the cost of pickling the models), so it crosses process boundaries cheaply."""
 
     rel: str
     declarations: list[DeclarationOut] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[FindingRow] = field(default_factory=list)
     status: str = ""
     failed: bool = False  # the task did not finish: a worker may have left part of its JSON behind
 
@@ -77,7 +89,7 @@ def process_file(path: str, rel: str) -> FileOutcome:
     """Read and check one file. Pure: the same file always gives the same outcome; nothing is written."""
     # Findings name the file by its path relative to the input folder: stable wherever the folder lies.
     result = read_file(path, display=rel)
-    outcome = FileOutcome(rel, findings=list(result.findings))
+    outcome = FileOutcome(rel, findings=[finding_row(f) for f in result.findings])
     for d, name in zip(result.declarations, json_names(rel, len(result.declarations)), strict=True):
         found = d.findings
         decl = d.declaration
@@ -87,9 +99,9 @@ def process_file(path: str, rel: str) -> FileOutcome:
         summary = (rel, d.sheet, decl.unit_name, decl.project.name, decl.project.category, *amounts, errors,
                    warnings, _status(found), name)
         outcome.declarations.append(DeclarationOut(d.sheet, name, canonical.dumps(decl), summary))
-        outcome.findings.extend(found)
+        outcome.findings.extend(finding_row(f) for f in found)
     if not result.declarations:
-        first = outcome.findings[0] if outcome.findings else None
+        first = result.findings[0] if result.findings else None
         outcome.status = CATALOGUE[first.code].title if first else STATUS_ERROR
     return outcome
 
@@ -138,7 +150,7 @@ def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
         reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
         finding = FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
     finding = finding.located(file=rel)
-    return FileOutcome(rel, findings=[finding], status=CATALOGUE[finding.code].title, failed=True)
+    return FileOutcome(rel, findings=[finding_row(finding)], status=CATALOGUE[finding.code].title, failed=True)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -249,12 +261,11 @@ class Writer:
             self._append(self._summary, d.summary)
             self.declarations += 1
         if not outcome.declarations:
-            errors = sum(f.severity == Severity.ERROR for f in outcome.findings)
-            warnings = sum(f.severity == Severity.WARNING for f in outcome.findings)
+            errors = sum(row[6] == _ERROR for row in outcome.findings)
+            warnings = sum(row[6] == _WARNING for row in outcome.findings)
             self._append(self._summary, [outcome.rel, None, None, None, None, None, None, None, None, errors,
                                          warnings, outcome.status, None])
-        for f in outcome.findings:
-            row = (f.file, f.sheet, f.cell, f.field, f.project, f.code, SEVERITY_LABELS[f.severity], f.message)
+        for row in outcome.findings:
             self._csv.writerow(row)
             self._append(self._problems, row)
 

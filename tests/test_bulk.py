@@ -317,4 +317,4 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
     found = [rel for _, rel in bulk.walk_inputs(tmp_path / "in", tmp_path / "out")]
     assert found == ["z.txt", "/".join(["d"] * 1100) + "/a.txt", "locked"]
     outcome = process_file(str(tmp_path / "in" / "locked"), "locked")
-    assert outcome.status == "文件无法读取" and outcome.findings[0].file == "locked"
+    assert outcome.status == "文件无法读取" and outcome.findings[0][0] == "locked"
