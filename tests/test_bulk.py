@@ -318,3 +318,7 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
     assert found == ["z.txt", "/".join(["d"] * 1100) + "/a.txt", "locked"]
     outcome = process_file(str(tmp_path / "in" / "locked"), "locked")
     assert outcome.status == "文件无法读取" and outcome.findings[0][0] == "locked"
+    (deep / "a.txt").unlink()
+    while deep != tmp_path / "in":  # bottom up: pytest's own clean-up recurses
+        deep.rmdir()
+        deep = deep.parent
