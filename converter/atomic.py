@@ -95,7 +95,11 @@ def replace_dir(staged: Path, target: Path) -> None:
             return
         old = target.with_name(f".{target.name}.{os.getpid()}.old")
         os.replace(target, old)
-        os.replace(staged, target)
+        try:
+            os.replace(staged, target)
+        except BaseException:
+            os.replace(old, target)  # the earlier folder back where it was
+            raise
         shutil.rmtree(old, ignore_errors=True)  # a file someone holds open (Windows) stays in a hidden folder
         return
     os.replace(staged, target)

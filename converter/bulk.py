@@ -277,7 +277,11 @@ class Writer:
             path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        replace_dir(self.staging, self.out_dir / JSON_DIR)
+        try:
+            replace_dir(self.staging, self.out_dir / JSON_DIR)
+        except BaseException:  # e.g. a JSON file held open on Windows: the earlier outputs stay as they were
+            self.abort()
+            raise
         self._csv_tmp.close()
         os.chmod(self._csv_tmp.name, 0o644)
         os.replace(self._csv_tmp.name, self.out_dir / FINDINGS_CSV)

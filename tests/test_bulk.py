@@ -322,3 +322,30 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
     while deep != tmp_path / "in":  # bottom up: pytest's own clean-up recurses
         deep.rmdir()
         deep = deep.parent
+
+
+def test_a_failed_swap_leaves_the_earlier_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where json/ cannot be replaced (a file in it held open on Windows), the earlier run's outputs stay
+    whole and nothing of the failed run is left behind."""
+    from converter import atomic
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    write_workbook(src / "a.xlsx", [EXPECTED[0]])
+    run_bulk(src, out, jobs=1, progress=False)
+    before = digest(out)
+    write_workbook(src / "b.xlsx", [EXPECTED[1]])
+    real_replace = os.replace
+
+    def replace(a: Any, b: Any) -> None:
+        if str(a).endswith(".staging"):
+            raise PermissionError(13, "另一个程序正在使用此文件", str(b))
+        real_replace(a, b)
+
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError):
+        run_bulk(src, out, jobs=1, progress=False)
+    monkeypatch.undo()
+    assert digest(out) == before
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
