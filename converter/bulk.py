@@ -25,14 +25,12 @@ from .atomic import create_bytes, replace_dir
 from .findings import SEVERITY_LABELS, Finding, Severity
 from .model import field_labels
 from .pool import Failure, WatchdogPool
-from .reading import read_file
-from .rules import CATALOGUE, FILE_READER_CRASHED, FILE_TIMEOUT
+from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
+from .rules import CATALOGUE
 
 JSON_DIR = "json"
 FINDINGS_CSV = "findings.csv"
 SUMMARY_XLSX = "汇总.xlsx"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY = 2 << 30
 LABELS = field_labels()
 SUMMARY_HEADER = ("文件", "工作表", LABELS["unit_name"], LABELS["project.name"], LABELS["project.category"],
                   LABELS["budget.total"], LABELS["budget.current_year"], LABELS["budget.prior_year_budget"],
@@ -144,12 +142,7 @@ class WriteJson:
 
 
 def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
-    if failure.kind == "timeout":
-        finding = FILE_TIMEOUT.finding(limit=failure.detail)
-    else:
-        reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
-        finding = FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
-    finding = finding.located(file=rel)
+    finding = failure_finding(failure).located(file=rel)
     return FileOutcome(rel, findings=[finding_row(finding)], status=CATALOGUE[finding.code].title, failed=True)
 
 
@@ -317,7 +310,7 @@ def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, batch: int =
              func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
     """The same per-file function on a Dask cluster (``address``) or a local one; results in input order."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, KilledWorker, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
         raise RuntimeError("未安装 Dask：pip install 'perfgoal[dask]'") from exc
     cluster = None
@@ -337,6 +330,8 @@ def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, batch: int =
                 for (_, rel), fut in zip(chunk, futures, strict=True):
                     try:
                         yield fut.result()
+                    except KilledWorker:  # its text names worker addresses: not the same from run to run
+                        yield failed_outcome(rel, Failure("crashed", "Dask 工作进程读取该文件时多次退出"))
                     except Exception as exc:
                         yield failed_outcome(rel, Failure("error", f"{type(exc).__name__}: {exc}"[:200]))
                 chunk = []

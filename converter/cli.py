@@ -14,7 +14,7 @@ from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
 from .findings import SEVERITY_LABELS, Severity, count_by_severity
 from .profile import DEFAULT_PROFILE, profile_names
-from .reading import FileResult, read_file
+from .reading import DEFAULT_TIMEOUT, FileResult, read_files
 from .rules import CATALOGUE
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -58,7 +58,7 @@ def _output_names(results: list[FileResult]) -> list[tuple[Path, str]]:
 
 def cmd_to_json(args: argparse.Namespace) -> int:
     inputs = [Path(p) for p in args.inputs]
-    results = [read_file(p, run_rules=False) for p in inputs]
+    results = read_files([str(p) for p in inputs], run_rules=False)
     bad = _report_unreadable(results)
     if args.output:
         out_dir = Path(args.output)
@@ -76,7 +76,7 @@ def cmd_to_json(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    results = [read_file(p) for p in args.inputs]
+    results = read_files(list(args.inputs))
     findings = [f for r in results for f in r.all_findings()]
     if args.format == "json":
         sys.stdout.write(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2))
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="并行进程数（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
     p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
-    p.add_argument("--timeout", type=float, default=60.0, help="每个文件的处理时限（秒）")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="每个文件的处理时限（秒）")
     p.set_defaults(func=cmd_bulk)
 
     p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema")

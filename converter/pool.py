@@ -11,7 +11,11 @@ The memory cap is an address-space limit, which Windows does not have: there it 
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing as mp
+import os
+import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +35,14 @@ class Failure:
     detail: str = ""
 
 
-def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int | None) -> None:
+def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int | None, log: str) -> None:
+    # What a reader prints as it dies (a native library's panic, its backtrace) goes to this worker's log, not
+    # to the user's terminal; the parent quotes its first line in the finding.
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    os.dup2(fd, 2)
+    os.close(fd)
+    if faulthandler.is_enabled():  # a test runner's handler writes to its own copy of the terminal
+        faulthandler.enable(sys.stderr)
     if memory_limit:
         try:
             import resource
@@ -53,18 +64,23 @@ def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int |
             outcome = ("memory", "")
         except Exception as exc:
             outcome = ("error", f"{type(exc).__name__}: {exc}"[:300])
+        sys.stderr.flush()
+        log_end = os.lseek(2, 0, os.SEEK_END)  # where the next task's words, if any, will begin
         try:
-            conn.send((index, outcome))
+            conn.send((index, outcome, log_end))
         except MemoryError:
-            conn.send((index, ("memory", "")))
+            conn.send((index, ("memory", ""), log_end))
 
 
 class _Worker:
     """One worker process and the tasks sent to it, oldest first: the head is the one it is running."""
 
     def __init__(self, ctx: Any, func: Callable[..., Any], memory_limit: int | None) -> None:
+        handle, self.log = tempfile.mkstemp(prefix="perfgoal-worker-", suffix=".log")
+        os.close(handle)
+        self.log_mark = 0  # where the head task's output to the log begins
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_limit), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_limit, self.log), daemon=True)
         self.proc.start()
         child.close()
         self.queue: deque[tuple[int, tuple[Any, ...]]] = deque()
@@ -76,9 +92,20 @@ class _Worker:
         self.queue.append((index, args))
         self.conn.send((index, args))
 
-    def finished(self) -> None:
+    def finished(self, log_end: int) -> None:
         self.queue.popleft()
         self.started = time.monotonic()
+        self.log_mark = log_end
+
+    def last_words(self) -> str:
+        """The first line the head task wrote to stderr (a dying reader's message), or nothing."""
+        try:
+            with open(self.log, "rb") as fh:
+                fh.seek(self.log_mark)
+                text = fh.read(4096).decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return next((line.strip()[:160] for line in text.splitlines() if line.strip()), "")
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -93,6 +120,10 @@ class _Worker:
             self.proc.kill()
             self.proc.join()
         self.conn.close()
+        try:
+            os.unlink(self.log)
+        except OSError:  # Windows: a killed worker's handle may linger a moment; the temp folder keeps it
+            pass
 
 
 class WatchdogPool(Generic[R]):
@@ -142,14 +173,17 @@ class WatchdogPool(Generic[R]):
                     head = w.queue[0][0]
                     if w.conn in ready:
                         try:
-                            index, (status, value) = w.conn.recv()
+                            index, (status, value), log_end = w.conn.recv()
                         except (EOFError, OSError):
-                            done[head] = Failure("crashed", f"exit code {w.proc.exitcode}")
+                            w.proc.join(timeout=5)
+                            words = w.last_words()
+                            done[head] = Failure("crashed", f"exit code {w.proc.exitcode}" +
+                                                 (f"：{words}" if words else ""))
                             retry.extend(list(w.queue)[1:])
                             workers[i] = self._replace(w, kill=True)
                             continue
                         done[index] = value if status == "ok" else Failure(status, value or "")
-                        w.finished()
+                        w.finished(log_end)
                     elif now - w.started > self.timeout:
                         done[head] = Failure("timeout", f"{self.timeout:g} s")
                         retry.extend(list(w.queue)[1:])

@@ -7,12 +7,14 @@ call it too, so there is one reading path for every caller.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
 from .model import Declaration
+from .pool import Failure, WatchdogPool
 from .profile import profile_names
 from .readers.grid import Grid
 from .readers.legacy import FormRead, locate_forms
@@ -21,13 +23,17 @@ from .readers.workbook import CellRange, template_names, workbook_grids
 from .rules import (
     FILE_ENCRYPTED,
     FILE_NOT_DECLARATION,
+    FILE_READER_CRASHED,
     FILE_SUSPICIOUS_PACKAGE,
+    FILE_TIMEOUT,
     FILE_TOO_LARGE,
     FILE_UNKNOWN_FORMAT,
     FILE_UNREADABLE,
     check,
 )
 
+DEFAULT_TIMEOUT = 60.0  # seconds for one file
+DEFAULT_MEMORY = 2 << 30  # bytes of address space for one reading process
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_INFLATED_BYTES = 512 * 1024 * 1024  # all members of a workbook package together, as declared
 MAX_MEMBER_RATIO = 200  # inflated / compressed, for members past 16 MB
@@ -198,3 +204,35 @@ def read_file(path: str | Path, *, run_rules: bool = True, display: str | None =
         detail = "、".join(g.sheet for g in grids if g.sheet) or "文本中没有申报表的标题或栏目"
         result.findings.append(FILE_NOT_DECLARATION.finding(detail=f"已查看：{detail}").located(file=shown))
     return result
+
+
+def failure_finding(failure: Failure) -> Finding:
+    """Why an isolated read gave no result: over time (F006), or the reading process died or failed (F008)."""
+    if failure.kind == "timeout":
+        return FILE_TIMEOUT.finding(limit=failure.detail)
+    reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
+    return FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
+
+
+def _read_checked(path: str) -> FileResult:
+    return read_file(path)
+
+
+def _read_unchecked(path: str) -> FileResult:
+    return read_file(path, run_rules=False)
+
+
+def read_files(paths: list[str], *, run_rules: bool = True, timeout: float = DEFAULT_TIMEOUT,
+               memory: int | None = DEFAULT_MEMORY) -> list[FileResult]:
+    """``read_file`` for each path, each in a worker process with a time limit and a memory cap, in order.
+
+    A file built to exhaust a reader (a sheet whose cells span a million rows, say) can abort the native
+    reader, and with it the process; here only a worker dies, and the file gets a finding like any other."""
+    func = _read_checked if run_rules else _read_unchecked
+    pool: WatchdogPool[FileResult] = WatchdogPool(func, min(len(paths), os.cpu_count() or 1), timeout, memory)
+    results = []
+    for path, result in zip(paths, pool.map((p,) for p in paths), strict=True):
+        if isinstance(result, Failure):
+            result = FileResult(path, findings=[failure_finding(result).located(file=path)])
+        results.append(result)
+    return results

@@ -79,6 +79,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "empty.xlsx").write_bytes(b"")
     (root / "binary.xlsx").write_bytes(os.urandom(4096))
     zip_bomb(root / "bomb.xlsx")
+    sparse = openpyxl.Workbook()  # two cells spanning the whole grid: the reader would need half a terabyte
+    sparse.active["A1"], sparse.active["XFD1048576"] = "x", "y"  # type: ignore[index]
+    sparse.save(root / "sparse.xlsx")
     entity_bomb(good, root / "laughs.xlsx")
     enc = root / "encrypted.xlsx"
     enc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "EncryptedPackage".encode("utf-16-le"))
@@ -127,6 +130,7 @@ def test_every_file_accounted_for(batch: Path, converted: Path) -> None:
     assert status["truncated.xlsx"] == status["empty.xlsx"] == "文件无法读取"
     assert status["not a form.xlsx"] == "未找到申报表"
     assert status["laughs.xlsx"] == "文件无法读取"  # entities are not expanded, external ones not fetched
+    assert status["sparse.xlsx"] == "读取时异常退出"  # the worker died on it; the batch went on
     assert "link.xlsx" not in status  # a link out of the folder is not followed
 
 
@@ -185,11 +189,13 @@ def _slow_or_dying(path: str, rel: str) -> FileOutcome:
     if rel.endswith("dies.txt"):  # after writing part of its JSON into the parent's staging folder
         out = Path(path).parent.parent / "out"
         (out / f".json.{os.getppid()}.staging" / "dies.txt.01.json").write_text('{"half', encoding="utf-8")
+        os.write(2, "\n  reader panicked: 模拟的崩溃\n  backtrace…\n".encode())  # as a native reader does
         os._exit(3)
     return process_file(path, rel)
 
 
-def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path) -> None:
+def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path, capfd: pytest.CaptureFixture[str]
+                                                         ) -> None:
     src = tmp_path / "in"
     src.mkdir()
     for name in ("a.txt", "dies.txt", "slow.txt", "z.txt"):
@@ -199,6 +205,10 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path) -> None
     assert time.monotonic() - start < 20
     rows = {r[0]: r[11] for r in summary_rows(tmp_path / "out")}
     assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
+    died = [r for r in csv.reader((tmp_path / "out" / "findings.csv").read_text(encoding="utf-8-sig").splitlines())
+            if r[0] == "dies.txt"]
+    assert "exit code 3：reader panicked: 模拟的崩溃" in died[0][7]  # its first words, quoted
+    assert "模拟的崩溃" not in capfd.readouterr().err  # and not on the user's terminal
     assert len([r for r in summary_rows(tmp_path / "out") if r[0] in ("a.txt", "z.txt")]) == 14
     left = sorted(p.name for p in (tmp_path / "out" / "json").iterdir())
     assert left == [f"{n}.txt.{i:02d}.json" for n in ("a", "z") for i in range(1, 8)]  # nothing half-written
@@ -261,9 +271,19 @@ def test_add_in_and_bulk_import_without_posix_modules() -> None:
 
 
 def test_dask_executor_matches_local(batch: Path, converted: Path, tmp_path: Path) -> None:
+    """The same bytes, but for how a worker's death on sparse.xlsx is told: locally with the exit code and
+    the reader's last words, on Dask by its retries (KilledWorker)."""
     out = tmp_path / "dask"
     run_bulk(batch, out, jobs=2, executor="dask", progress=False)
-    assert digest(out) == digest(converted)
+    assert digest(out / "json") == digest(converted / "json")
+    assert summary_rows(out) == summary_rows(converted)
+
+    def findings(folder: Path) -> list[list[str]]:
+        rows = csv.reader((folder / "findings.csv").read_text(encoding="utf-8-sig").splitlines())
+        return [r if r[0] != "sparse.xlsx" else r[:7] for r in rows]
+
+    assert findings(out) == findings(converted)
+    assert [r[5] for r in findings(out) if r[0] == "sparse.xlsx"] == ["F008"]
 
 
 def test_missing_input_folder_is_a_clear_error(tmp_path: Path) -> None:

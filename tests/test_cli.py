@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
+
 from converter import canonical
 
 from .conftest import DATA, SAMPLE
@@ -81,6 +83,23 @@ def test_unreadable_input_is_one_chinese_line_and_exit_2(tmp_path: Path) -> None
         assert line and "无法读取" in line[0]
     missing = run("check", tmp_path / "nope.xls")
     assert missing.returncode == 2 and "nope.xls" in missing.stdout
+
+
+def test_a_file_that_aborts_the_reader_does_not_stop_the_others(tmp_path: Path) -> None:
+    """A sheet whose two cells span the whole grid makes calamine allocate half a terabyte and abort: the
+    file is reported, the files after it are read, and no native backtrace reaches the user."""
+    sparse = tmp_path / "稀疏.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["XFD1048576"] = "x", "y"
+    wb.save(sparse)
+    for command in ("check", "to-json"):
+        out = run(command, sparse, SAMPLE)
+        assert out.returncode == 2, out.stderr
+        assert "稀疏.xlsx" in out.stderr + out.stdout and "异常退出" in out.stderr + out.stdout
+        assert "backtrace" not in out.stderr and "Traceback" not in out.stderr
+        assert ("7 份申报表" in out.stdout) if command == "check" else (out.stdout.count('"schema_version"') == 7)
 
 
 def test_schema_and_rules_commands() -> None:
