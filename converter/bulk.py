@@ -12,6 +12,7 @@ import datetime as dt
 import glob
 import itertools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -70,9 +71,15 @@ class FileOutcome:
     failed: bool = False  # the task did not finish: a worker may have left part of its JSON behind
 
 
+_NUMBERED = re.compile(r"\.\d\d$")
+
+
 def json_names(rel: str, count: int) -> list[str]:
-    """``sub/a.xlsx`` → ``json/sub/a.xlsx.json``, or ``….01.json``… for a file with several declarations."""
-    if count == 1:
+    """``sub/a.xlsx`` → ``json/sub/a.xlsx.json``, or ``….01.json``… for a file with several declarations.
+
+    A file whose own name ends in ``.01`` (``a.xlsx.01``) is always numbered (``a.xlsx.01.01.json``): its
+    plain name would be the first JSON of ``a.xlsx``. So no two declarations of a batch share a name."""
+    if count == 1 and not _NUMBERED.search(rel):
         return [f"{JSON_DIR}/{rel}.json"]
     return [f"{JSON_DIR}/{rel}.{i:02d}.json" for i in range(1, count + 1)]
 

@@ -369,3 +369,16 @@ def test_a_failed_swap_leaves_the_earlier_outputs(tmp_path: Path, monkeypatch: p
     monkeypatch.undo()
     assert digest(out) == before
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+
+
+def test_json_names_never_collide(tmp_path: Path) -> None:
+    """``a.xlsx`` with two forms writes ``a.xlsx.01.json``; a file named ``a.xlsx.01`` must not take that name."""
+    src = tmp_path / "in"
+    src.mkdir()
+    write_workbook(src / "a.xlsx", EXPECTED[:2])
+    write_workbook(src / "a.xlsx.01", [EXPECTED[2]])
+    run_bulk(src, tmp_path / "out", jobs=2, progress=False)
+    names = sorted(digest(tmp_path / "out" / "json"))
+    assert names == ["a.xlsx.01.01.json", "a.xlsx.01.json", "a.xlsx.02.json"]
+    assert [r[12] for r in summary_rows(tmp_path / "out")] == [f"json/{n}" for n in names[1:]] + [
+        "json/a.xlsx.01.01.json"]
