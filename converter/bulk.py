@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import glob
 import itertools
+import multiprocessing as mp
 import os
 import re
 import shutil
@@ -307,41 +308,61 @@ Task = tuple[str, str]
 
 
 def run_local(tasks: Sequence[Task], jobs: int, timeout: float, memory: int | None,
-              func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
-    pool: WatchdogPool[FileOutcome] = WatchdogPool(func, jobs, timeout, memory)
+              func: Callable[[str, str], FileOutcome] = process_file, start_method: str | None = None
+              ) -> Iterator[FileOutcome]:
+    pool: WatchdogPool[FileOutcome] = WatchdogPool(func, jobs, timeout, memory, start_method=start_method)
     for (_, rel), result in zip(tasks, pool.map(tasks), strict=True):  # the pool keeps the input order
         yield failed_outcome(rel, result) if isinstance(result, Failure) else result
 
 
-def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, batch: int = 256,
-             func: Callable[[str, str], FileOutcome] = process_file) -> Iterator[FileOutcome]:
-    """The same per-file function on a Dask cluster (``address``) or a local one; results in input order."""
+def process_batch(tasks: list[Task], timeout: float, memory: int | None,
+                  reader: Callable[[str, str], FileOutcome] = process_file) -> list[FileOutcome]:
+    """One Dask task: a few files, each read in a watchdog worker inside the Dask worker.
+
+    So the per-file time limit and memory cap hold on a cluster too, and a file that kills its reader kills
+    only that worker: without this it takes the Dask worker down with every file running there, and Dask
+    blames them all (KilledWorker). The worker is started from a fork server where there is one (a Dask
+    worker runs threads, and forking a threaded process is unsafe), else spawned. Dask workers are daemonic
+    unless configured otherwise (``distributed.worker.daemon: false``, as the local cluster here is), and a
+    daemonic process may not start one: there the files are read in the Dask worker itself, without limits."""
+    if mp.current_process().daemon:  # Dask's default: such a worker may not start processes of its own
+        return [reader(path, rel) for path, rel in tasks]
+    start = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    return list(run_local(tasks, 1, timeout, memory, reader, start_method=start))
+
+
+def run_dask(tasks: Sequence[Task], jobs: int, address: str | None, timeout: float, memory: int | None,
+             func: Callable[[str, str], FileOutcome] = process_file, per_task: int = 32, window: int = 64
+             ) -> Iterator[FileOutcome]:
+    """The same per-file function on a Dask cluster (``address``) or a local one; results in input order.
+
+    Files go out ``per_task`` to a Dask task (``process_batch``), at most ``window`` tasks at a time, so the
+    results held in memory stay bounded however large the folder."""
     try:
-        from distributed import Client, KilledWorker, LocalCluster
+        import dask
+        from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
         raise RuntimeError("未安装 Dask：pip install 'perfgoal[dask]'") from exc
     cluster = None
     if address:
         client = Client(address)  # type: ignore[no-untyped-call]
     else:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                               dashboard_address=None)
+        with dask.config.set({"distributed.worker.daemon": False}):  # see process_batch
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                                   processes=True, dashboard_address=None)
         client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
-        chunk: list[Task] = []
-        for task in [*tasks, None]:
-            if task is not None:
-                chunk.append(task)
-            if chunk and (task is None or len(chunk) >= batch):
-                futures = client.map(func, [p for p, _ in chunk], [r for _, r in chunk], pure=False)
-                for (_, rel), fut in zip(chunk, futures, strict=True):
-                    try:
-                        yield fut.result()
-                    except KilledWorker:  # its text names worker addresses: not the same from run to run
-                        yield failed_outcome(rel, Failure("crashed", "Dask 工作进程读取该文件时多次退出"))
-                    except Exception as exc:
-                        yield failed_outcome(rel, Failure("error", f"{type(exc).__name__}: {exc}"[:200]))
-                chunk = []
+        batches = [list(tasks[i:i + per_task]) for i in range(0, len(tasks), per_task)]
+        for first in range(0, len(batches), window):
+            group = batches[first:first + window]
+            futures = client.map(process_batch, group, timeout=timeout, memory=memory, reader=func, pure=False)
+            for batch, fut in zip(group, futures, strict=True):
+                try:
+                    outcomes: list[FileOutcome] = fut.result()
+                    yield from outcomes
+                except Exception as exc:  # the Dask worker itself failed: every file of the task says so
+                    detail = f"Dask：{type(exc).__name__}"
+                    yield from (failed_outcome(rel, Failure("error", detail)) for _, rel in batch)
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
@@ -359,7 +380,7 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
              func: Callable[[str, str], FileOutcome] = process_file) -> BulkReport:
     tasks = list(walk_inputs(in_dir, out_dir))  # paths only: small even for a very large folder
     staging = prepare_staging(out_dir)
-    outcomes = iter(run_dask(tasks, jobs, address, func=func) if executor == "dask"
+    outcomes = iter(run_dask(tasks, jobs, address, timeout, memory, func=func) if executor == "dask"
                     else run_local(tasks, jobs, timeout, memory, WriteJson(staging, func)))
     show = sys.stderr.isatty() if progress is None else progress
     if show:
