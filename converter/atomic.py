@@ -91,7 +91,7 @@ def replace_dir(staged: Path, target: Path) -> None:
         os.unlink(target)  # not something we wrote: our outputs there are folders
     if os.path.lexists(target):
         if _exchange(staged, target):
-            shutil.rmtree(staged)  # now the old folder
+            shutil.rmtree(staged, ignore_errors=True)  # now the old folder; the new one is in place either way
             return
         old = target.with_name(f".{target.name}.{os.getpid()}.old")
         os.replace(target, old)
