@@ -41,6 +41,8 @@ def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int |
     fd = os.open(log, os.O_WRONLY | os.O_APPEND)
     os.dup2(fd, 2)
     os.close(fd)
+    if sys.stderr is None:  # pythonw.exe (Excel's Python may be one) starts without standard streams
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
     if faulthandler.is_enabled():  # a test runner's handler writes to its own copy of the terminal
         faulthandler.enable(sys.stderr)
     if memory_limit:

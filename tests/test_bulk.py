@@ -395,3 +395,11 @@ def test_a_daemonic_dask_worker_reads_in_its_own_process(tmp_path: Path) -> None
     daemon.join(60)
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == [
         ["a.txt", "", 7], ["b.txt", "文件格式无法识别", 0]]
+
+
+def test_workers_of_a_process_without_standard_streams(tmp_path: Path) -> None:
+    """pythonw.exe (which may run Excel's Python) has no stderr: its workers must still read and report."""
+    script = ("import sys; sys.stderr = None; from converter.reading import read_files; "
+              f"r = read_files([{str(DATA / 'declarations-2020.txt')!r}]); print(len(r[0].declarations))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "7", done.stdout + done.stderr
