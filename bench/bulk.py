@@ -1,6 +1,6 @@
 """Benchmark of bulk conversion against a naive openpyxl loop and the raw python-calamine read floor.
 
-    python bench/bulk.py [--files 1200] [--jobs 2]
+    python bench/bulk.py [--files 1200] [--jobs 3] [--repeat 5] [--work DIR]
 
 Builds (once, cached under --work and rebuilt whenever the writer's output changes) a folder of returned
 workbooks written by our writer from the sample's seven forms with varied names and amounts, then times, on
@@ -10,7 +10,9 @@ the same files:
   bulk   - `perfgoal bulk` end to end (read, locate, check, JSON, CSV, summary workbook), --jobs N
 and prints files per second and the ratios side by side, plus the parent's peak memory at two folder sizes.
 Each measurement is repeated (``--repeat``, default 5) in interleaved rounds and the best run kept, as
-timeit does: on a shared machine the noise only ever slows a run down, and it comes in spells.
+timeit does: on a shared machine the noise only ever slows a run down, and it comes in spells. Creating the
+JSON files is part of the work, so the cost of creating one file on the output disk is printed too (see
+``creation_cost``), and nothing is deleted until all runs are done.
 """
 
 from __future__ import annotations
