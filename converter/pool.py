@@ -83,8 +83,13 @@ class _Worker:
         self.log_mark = 0  # where the head task's output to the log begins
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_limit, self.log), daemon=True)
-        self.proc.start()
-        child.close()
+        try:
+            self.proc.start()
+        except BaseException:  # e.g. a daemonic process may not start one: leave no log behind
+            os.unlink(self.log)
+            raise
+        finally:
+            child.close()
         self.queue: deque[tuple[int, tuple[Any, ...]]] = deque()
         self.started = 0.0  # when the head task began
 
