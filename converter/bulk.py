@@ -386,6 +386,7 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
     if show:
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: the workers are forked after the bar exists
         outcomes = iter(tqdm(outcomes, total=len(tasks), unit="份", desc="批量转换", file=sys.stderr))
     writer: Writer | None = None
     try:
