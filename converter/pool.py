@@ -4,8 +4,10 @@
 Here each worker runs one task at a time; a worker past its time limit is killed and replaced, a worker that
 dies (a reader aborting on a hostile file) is replaced, and both are reported as that task's outcome.
 
-Workers are forked where the system can (Linux, macOS: they start at once with everything imported) and
-spawned on Windows, where the add-in's 批量转换 runs; the task function must then be importable by name.
+Workers are forked on Linux (they start at once with everything imported; the parent starts no thread
+before) and spawned elsewhere, as Python itself does: on Windows, where the add-in's 批量转换 runs, and on
+macOS, where forking a process that loaded the system's frameworks can crash. A spawned worker imports the
+task function by name.
 The memory cap is an address-space limit, which Windows does not have: there it is not applied.
 """
 
@@ -141,8 +143,7 @@ class WatchdogPool(Generic[R]):
                  depth: int = 4, start_method: str | None = None) -> None:
         self.func, self.jobs, self.timeout, self.memory_limit = func, max(1, jobs), timeout, memory_limit
         self.depth = max(1, depth)
-        methods = mp.get_all_start_methods()
-        self.ctx = mp.get_context(start_method or ("fork" if "fork" in methods else "spawn"))
+        self.ctx = mp.get_context(start_method or ("fork" if sys.platform.startswith("linux") else "spawn"))
 
     def map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[R | Failure]:
         """Results in the order of ``tasks``; at most ``jobs × 32`` finished results wait for a slow one."""
