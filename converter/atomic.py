@@ -30,13 +30,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     """
     tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        try:
-            fh = open(tmp, "wb")
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(tmp, "wb")
-        with fh:
-            fh.write(data)
+        _put(tmp, data, "wb")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -50,11 +44,17 @@ def write_text(path: Path, text: str) -> None:
 def create_bytes(path: Path, data: bytes) -> None:
     """Create a file in a folder that nobody reads until it is finished (see ``replace_dir``): no temporary
     name and no rename per file, which on a slow disk is a good part of writing a thousand small files."""
+    _put(path, data, "xb")
+
+
+def _put(path: Path, data: bytes, mode: str) -> None:
+    """Write ``data`` to ``path``, making its folder only when it is missing (one failed open, not a stat
+    per file)."""
     try:
-        fh = open(path, "xb")
+        fh = open(path, mode)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "xb")
+        fh = open(path, mode)
     with fh:
         fh.write(data)
 
