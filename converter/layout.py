@@ -14,7 +14,6 @@ from functools import lru_cache
 from .model import Budget, Declaration, Indicator, field_labels
 
 FORM_TITLE = "财政项目支出绩效目标申报表"
-YEAR_SUFFIX = "年度"
 BUDGET_SECTION = Declaration.model_fields["budget"].title or ""
 INDICATOR_SECTION = Declaration.model_fields["indicators"].title or ""
 INDICATOR_COLUMNS: tuple[str, ...] = tuple(f.title or n for n, f in Indicator.model_fields.items())

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, Literal, TypeVar
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 

@@ -6,6 +6,7 @@ call it too, so there is one reading path for every caller.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
@@ -214,21 +215,13 @@ def failure_finding(failure: Failure) -> Finding:
     return FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
 
 
-def _read_checked(path: str) -> FileResult:
-    return read_file(path)
-
-
-def _read_unchecked(path: str) -> FileResult:
-    return read_file(path, run_rules=False)
-
-
 def read_files(paths: list[str], *, run_rules: bool = True, timeout: float = DEFAULT_TIMEOUT,
                memory: int | None = DEFAULT_MEMORY) -> list[FileResult]:
     """``read_file`` for each path, each in a worker process with a time limit and a memory cap, in order.
 
     A file built to exhaust a reader (a sheet whose cells span a million rows, say) can abort the native
     reader, and with it the process; here only a worker dies, and the file gets a finding like any other."""
-    func = _read_checked if run_rules else _read_unchecked
+    func = functools.partial(read_file, run_rules=run_rules)  # picklable, for spawned workers
     pool: WatchdogPool[FileResult] = WatchdogPool(func, min(len(paths), os.cpu_count() or 1), timeout, memory)
     results = []
     for path, result in zip(paths, pool.map((p,) for p in paths), strict=True):

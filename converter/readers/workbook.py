@@ -23,7 +23,6 @@ MAX_WORKBOOK_XML = 8 * 1024 * 1024
 _REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
                   r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
 CellRange = tuple[int, int, int, int]
-OUR_SHEETS = (LISTS_SHEET, META_SHEET)
 
 
 def _col(letters: str) -> int:
