@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -105,6 +107,44 @@ def _to_bool(value: Any) -> bool | None:
     raise ValueError("boolean expected")
 
 
+class Kind(StrEnum):
+    """What a field holds, and so how every reader, writer, template validation and check treats it."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"  # a paragraph: wrapped in the template; HTML leaked from web systems is cleaned
+    DATE = "date"
+    FLAG = "flag"  # 是 / 否
+    MONEY = "money"  # 元 in the model and the JSON; a form may print 万元
+    CHOICE = "choice"  # text from one of the profile's closed lists (``Meta.choices``)
+    YEAR = "year"
+    NUMBER = "number"  # kept as written, but a number on the form (权重)
+    PERIOD = "period"  # which of a form's indicator tables a row came from
+
+
+@dataclass(frozen=True)
+class Meta:
+    """A field's metadata beside its type: the one place its kind, its list and its other spellings are declared.
+
+    ``choices`` names the profile list (``Profile.lists``) a CHOICE field takes its items from. ``spellings`` are
+    other labels forms in use print for the same field (a profile may add its own). ``new`` marks keys added after
+    the first declarations were stored: they stay out of canonical JSON while empty, so a declaration that does
+    not use them keeps its exact bytes."""
+
+    kind: Kind
+    choices: str | None = None
+    spellings: tuple[str, ...] = ()
+    new: bool = False
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _field(label: str, *, new: bool = False) -> Any:
+    """The pydantic field: its form label as ``title``; a newer key is left out of the JSON while empty."""
+    return Field(None, title=label, exclude_if=_is_none) if new else Field(None, title=label)
+
+
 Text = Annotated[str | None, BeforeValidator(clean_text)]
 Money = Annotated[
     Decimal | None,
@@ -118,75 +158,95 @@ Date = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),
 ]
 Flag = Annotated[bool | None, BeforeValidator(_to_bool)]
+Period = Literal["annual", "long_term"]
+
+TEXT, LONG_TEXT = Meta(Kind.TEXT), Meta(Kind.LONG_TEXT)
+YEAR_MIN, YEAR_MAX = 1900, 2999  # the year cell's range, in the model and in the template's validation
 
 _CONFIG = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Project(BaseModel):
     model_config = _CONFIG
-    name: Text = Field(None, title="项目名称")
-    category: Text = Field(None, title="项目类别")
-    start_date: Date = Field(None, title="计划开始日期")
-    end_date: Date = Field(None, title="计划完成日期")
-    includes_government_procurement: Flag = Field(None, title="是否含有政府购买服务")
-    performance_type: Text = Field(None, title="绩效类型")
-    overview: Text = Field(None, title="项目概况")
-    basis: Text = Field(None, title="立项依据")
-    necessity: Text = Field(None, title="项目设立的必要性")
-    safeguards: Text = Field(None, title="保证项目实施的制度、措施")
-    implementation_plan: Text = Field(None, title="项目实施计划")
-    goals: Text = Field(None, title="总目标及阶段性目标")
+    name: Annotated[Text, TEXT] = _field("项目名称")
+    category: Annotated[Text, Meta(Kind.CHOICE, "category", ("项目类型",))] = _field("项目类别")
+    start_date: Annotated[Date, Meta(Kind.DATE, spellings=("项目开始日期", "开始日期", "开始时间"))] = \
+        _field("计划开始日期")
+    end_date: Annotated[Date, Meta(Kind.DATE, spellings=("项目完成日期", "完成日期", "结束日期", "结束时间"))] = \
+        _field("计划完成日期")
+    includes_government_procurement: Annotated[Flag, Meta(Kind.FLAG, "yes_no")] = _field("是否含有政府购买服务")
+    performance_type: Annotated[Text, Meta(Kind.CHOICE, "performance_type", ("资金用途",))] = _field("绩效类型")
+    overview: Annotated[Text, LONG_TEXT] = _field("项目概况")
+    basis: Annotated[Text, LONG_TEXT] = _field("立项依据")
+    necessity: Annotated[Text, LONG_TEXT] = _field("项目设立的必要性")
+    safeguards: Annotated[Text, LONG_TEXT] = _field("保证项目实施的制度、措施")
+    implementation_plan: Annotated[Text, LONG_TEXT] = _field("项目实施计划")
+    goals: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("总体目标",))] = _field("总目标及阶段性目标")
+    attribute: Annotated[Text, Meta(Kind.CHOICE, "attribute", new=True)] = _field("项目属性", new=True)
+    period: Annotated[Text, Meta(Kind.TEXT, spellings=("项目起止时间", "项目实施期", "实施期限", "项目周期"),
+                                 new=True)] = _field("项目期", new=True)
+    long_term_goal: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("长期目标", "中长期目标", "实施期总目标"),
+                                         new=True)] = _field("实施期目标", new=True)
+    annual_goal: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("年度总体目标", "年度绩效目标"), new=True)] = \
+        _field("年度目标", new=True)
 
 
 class Budget(BaseModel):
-    """Amounts in 元, as the Shanghai form states them."""
+    """Amounts in 元, whatever unit the form prints (a form in 万元 is converted exactly on reading)."""
 
     model_config = _CONFIG
-    total: Money = Field(None, title="项目总预算（元）")
-    current_year: Money = Field(None, title="项目当年预算（元）")
-    prior_year_budget: Money = Field(None, title="同名项目上年预算额（元）")
-    prior_year_executed: Money = Field(None, title="同名项目上年预算执行数（元）")
+    total: Annotated[Money, Meta(Kind.MONEY, spellings=("项目总预算", "资金总额", "中期资金总额", "实施期资金总额",
+                                                        "项目资金总额"))] = _field("项目总预算（元）")
+    current_year: Annotated[Money, Meta(Kind.MONEY, spellings=("项目当年预算", "年度资金总额", "当年资金总额",
+                                                               "年度预算"))] = _field("项目当年预算（元）")
+    prior_year_budget: Annotated[Money, Meta(Kind.MONEY)] = _field("同名项目上年预算额（元）")
+    prior_year_executed: Annotated[Money, Meta(Kind.MONEY)] = _field("同名项目上年预算执行数（元）")
+    fiscal_funds: Annotated[Money, Meta(Kind.MONEY, spellings=("其中：财政拨款", "财政资金", "其中财政拨款"),
+                                        new=True)] = _field("财政拨款", new=True)
+    other_funds: Annotated[Money, Meta(Kind.MONEY, spellings=("其他资金", "其中：其他资金", "自有资金"), new=True)] \
+        = _field("其他资金", new=True)
 
 
 class Indicator(BaseModel):
-    """One row of the indicator table; ``target`` is the text as written, never a parsed value."""
+    """One row of an indicator table. Every cell is kept as written: ``target`` is the 指标值 cell, never a parsed
+    value; a form with separate comparator, unit, direction, weight, history or note columns keeps each in its key."""
 
     model_config = _CONFIG
-    level1: Text = Field(None, title="一级目标")
-    level2: Text = Field(None, title="二级目标")
-    name: Text = Field(None, title="三级目标")
-    target: Text = Field(None, title="指标目标值")
+    level1: Annotated[Text, Meta(Kind.TEXT, spellings=("一级指标",))] = _field("一级目标")
+    level2: Annotated[Text, Meta(Kind.TEXT, spellings=("二级指标",))] = _field("二级目标")
+    name: Annotated[Text, Meta(Kind.TEXT, spellings=("三级指标", "三级指标名称", "指标名称", "指标内容",
+                                                     "绩效指标名称", "三级目标名称"))] = _field("三级目标")
+    comparator: Annotated[Text, Meta(Kind.CHOICE, "comparator", ("指标性质", "计算符号", "比较符号", "符号",
+                                                                  "指标值符号"), new=True)] = \
+        _field("比较符号", new=True)
+    target: Annotated[Text, Meta(Kind.TEXT, spellings=("指标值", "目标值", "年度指标值", "指标目标", "本年度计划水平",
+                                                       "年度目标值", "指标值（年度）", "绩效目标值", "实施期指标值",
+                                                       "长期指标值"))] = _field("指标目标值")
+    unit: Annotated[Text, Meta(Kind.TEXT, spellings=("度量单位", "计量单位", "单位"), new=True)] = \
+        _field("计量单位", new=True)
+    direction: Annotated[Text, Meta(Kind.CHOICE, "direction", ("方向", "指标方向性"), new=True)] = \
+        _field("指标方向", new=True)
+    weight: Annotated[Text, Meta(Kind.NUMBER, spellings=("权重（%）", "权重(%)", "权（分）重", "分值", "指标权重"),
+                                 new=True)] = _field("权重", new=True)
+    history: Annotated[Text, Meta(Kind.TEXT, spellings=("上年实际", "上年度实际水平", "上年实际完成值", "上年完成值",
+                                                        "历史值", "上年指标值"), new=True)] = \
+        _field("上年实际值", new=True)
+    note: Annotated[Text, Meta(Kind.TEXT, spellings=("指标值说明", "说明", "指标解释", "指标说明"), new=True)] = \
+        _field("备注", new=True)
+    period: Annotated[Period | None, Meta(Kind.PERIOD, new=True)] = _field("指标期间", new=True)
 
 
 class Declaration(BaseModel):
     model_config = _CONFIG
     schema_version: Literal["1.0"] = Field("1.0", title="数据格式版本")
     profile: str = Field(title="表式版本")
-    year: int | None = Field(None, title="年度", ge=1900, le=2999)
-    unit_name: Text = Field(None, title="申报单位名称")
+    year: Annotated[int | None, Meta(Kind.YEAR, spellings=("年度", "申报年度", "预算年度"))] = \
+        Field(None, title="年度", ge=YEAR_MIN, le=YEAR_MAX)
+    unit_name: Annotated[Text, Meta(Kind.TEXT, spellings=("申报单位", "单位名称", "预算单位"))] = _field("申报单位名称")
+    department: Annotated[Text, Meta(Kind.TEXT, spellings=("主管部门及代码", "主管部门名称", "预算部门"), new=True)] \
+        = _field("主管部门", new=True)
+    implementing_unit: Annotated[Text, Meta(Kind.TEXT, spellings=("项目实施单位",), new=True)] = \
+        _field("实施单位", new=True)
     project: Project = Field(default_factory=Project, title="项目基本信息")
-    budget: Budget = Field(default_factory=Budget, title="本项目上年度市级财政资金使用情况")
-    indicators: list[Indicator] = Field(default_factory=list, title="绩效目标")
-
-
-def field_labels() -> dict[str, str]:
-    """Dotted field path → form label, derived from the model (e.g. ``project.name`` → 项目名称)."""
-    out: dict[str, str] = {}
-    for name, info in Declaration.model_fields.items():
-        sub = info.annotation
-        if isinstance(sub, type) and issubclass(sub, BaseModel) and name in ("project", "budget"):
-            for sub_name, sub_info in sub.model_fields.items():
-                out[f"{name}.{sub_name}"] = sub_info.title or sub_name
-        else:
-            out[name] = info.title or name
-    for sub_name, sub_info in Indicator.model_fields.items():
-        out[f"indicators[].{sub_name}"] = sub_info.title or sub_name
-    return out
-
-
-def get_field(decl: Declaration, path: str) -> Any:
-    """Value at a dotted path such as ``project.name``."""
-    obj: Any = decl
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
+    budget: Budget = Field(default_factory=Budget, title="项目资金")
+    indicators: list[Indicator] = Field(default_factory=list, title="绩效指标")

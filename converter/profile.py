@@ -7,10 +7,32 @@ new code. Everything that needs a vocabulary (rules, readers, the template, the 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 
+from typing import ClassVar, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
+from .model import Kind, Period
+
+MoneyUnit = Literal["元", "万元"]
+_UNIT_SUFFIX = re.compile(r"\s*[（(]\s*(?:万?元)\s*[)）]\s*$")
+
+
+def strip_unit(label: str) -> str:
+    """A money label without its unit: 项目总预算（元） → 项目总预算."""
+    return _UNIT_SUFFIX.sub("", label)
+
+
+def unit_of_label(label: str) -> MoneyUnit | None:
+    """The unit a money label states (项目总预算（万元） → 万元), or None."""
+    m = _UNIT_SUFFIX.search(label)
+    if m is None:
+        return None
+    return "万元" if "万" in m.group() else "元"
 
 
 class Level2(BaseModel):
@@ -35,10 +57,51 @@ class Thresholds(BaseModel):
 
 
 class Lists(BaseModel):
+    """The closed lists a form's CHOICE and FLAG fields take their values from (``Meta.choices`` names one)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     category: tuple[str, ...] = ()
     performance_type: tuple[str, ...] = ()
     yes_no: tuple[str, ...] = ("是", "否")
+    attribute: tuple[str, ...] = ("新增", "延续")
+    comparator: tuple[str, ...] = ("≥", "≤", "＝", "＞", "＜", "定性")
+    direction: tuple[str, ...] = ("正向", "反向")
+    # Lists that are complete by nature: a value outside them is impossible (a stop in the template); the others
+    # change between years (a warning).
+    CLOSED: ClassVar[frozenset[str]] = frozenset({"yes_no", "attribute", "comparator", "direction"})
+
+
+class Column(BaseModel):
+    """One column of the indicator table: the Indicator key it holds and, if the form prints another, its heading."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    label: str | None = None
+
+
+class Table(BaseModel):
+    """The indicator table: its columns, left to right, and whether the form keeps long-term and annual tables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    columns: tuple[Column, ...]
+    periods: tuple[Period, ...] = ()  # empty: one table whose rows carry no period
+    headings: dict[str, str] = Field(default_factory=dict)  # period → the heading printed above its table
+    rows: int = 60  # blank rows per table in the template
+
+
+class Form(BaseModel):
+    """How the form is printed: title, header rows, labels, money unit, section headings, table and footer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    title: str
+    title_patterns: tuple[str, ...]  # regular expressions over the normalised title text
+    money_unit: MoneyUnit = "元"
+    rows: tuple[tuple[str, ...], ...]  # one or two field paths a row; "@section" rows print a heading
+    labels: dict[str, str] = Field(default_factory=dict)  # path → the label this form prints
+    spellings: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # path → more labels met on such forms
+    sections: dict[str, str] = Field(default_factory=dict)  # "@budget" → heading
+    table: Table
+    footer: tuple[str, ...] = ()
 
 
 _INDEXES: dict[str, tuple[Profile, dict[str, str], dict[str, tuple[str, str]]]] = {}
@@ -59,6 +122,33 @@ class Profile(BaseModel):
     recommended_fields: tuple[str, ...] = ()
     qualitative_values: tuple[str, ...] = ()
     thresholds: Thresholds = Thresholds()
+    form: Form
+    rule_sources: dict[str, str] = Field(default_factory=dict)  # rule code → the source it rests on in this form
+    notes: tuple[str, ...] = ()  # what of this profile was confirmed from official text, and what was not
+
+    @property
+    def money_unit(self) -> MoneyUnit:
+        return self.form.money_unit
+
+    def label(self, path: str) -> str:
+        """The label this form prints for a field; amounts carry the form's unit (项目总预算（万元）)."""
+        spec = HEADER.get(path) or COLUMNS.get(path.removeprefix(INDICATOR_PREFIX))
+        base = self.form.labels.get(path) or (spec.label if spec is not None else path)
+        if spec is not None and spec.kind is Kind.MONEY:
+            return f"{strip_unit(base)}（{self.money_unit}）"
+        return base
+
+    def column_label(self, key: str) -> str:
+        """The heading this form prints over an indicator column."""
+        found = next((c.label for c in self.form.table.columns if c.key == key and c.label), None)
+        return found or self.label(INDICATOR_PREFIX + key)
+
+    def header_paths(self) -> tuple[str, ...]:
+        """The header fields this form prints, in its order."""
+        return tuple(p for row in self.form.rows for p in row if not p.startswith("@"))
+
+    def rule_source(self, code: str, default: str | None) -> str | None:
+        return self.rule_sources.get(code, default)
 
     def _index(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """Every spelling of every level, indexed once per profile: the rules look levels up for every

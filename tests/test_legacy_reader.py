@@ -124,7 +124,7 @@ def test_unreadable_values_are_errors_with_cells(tmp_path: Path, old: str, new: 
     hits = [f for f in d.findings if f.code == code]
     assert hits and hits[0].field == field and hits[0].severity == "error" and hits[0].cell
     assert new.split("\t")[-2 if new.endswith("\t") else 0].strip() in hits[0].message
-    from converter.model import get_field
+    from converter.fields import get_field
     assert get_field(d.declaration, field) is None
 
 

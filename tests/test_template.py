@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from converter.model import field_labels
+from converter.fields import field_labels
 from converter.profile import load_profile, profile_names
 from converter.sheet_layout import (
     FIRST_INDICATOR_ROW,

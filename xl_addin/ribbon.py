@@ -17,10 +17,10 @@ from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkReport, run_bulk
 from converter.findings import SEVERITY_LABELS, Finding, Severity, count_by_severity, severity_rank
 from converter.model import Declaration
-from converter.readers.legacy import FormRead, locate_forms
+from converter.readers.locate import FormRead, locate_forms
 from converter.reading import form_findings
 from converter.rules import CATALOGUE
-from converter.sheet_layout import LISTS_SHEET, META_SHEET, PROFILE_NAME
+from converter.template_layout import LISTS_SHEET, META_SHEET, PROFILE_NAME
 from converter.writers.xlsx import MixedProfilesError, write_workbook
 
 from .book import UI, Book

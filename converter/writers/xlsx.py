@@ -23,58 +23,52 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import write_bytes
-from ..layout import (
-    BUDGET_SECTION,
-    DATE_FIELDS,
-    FOOTER_LABELS,
-    FORM_TITLE,
-    INDICATOR_COLUMNS,
-    INDICATOR_SECTION,
-    LONG_TEXT_FIELDS,
-    MONEY_FIELDS,
-)
-from ..model import SCHEMA_VERSION, Declaration, field_labels, get_field
-from ..profile import Profile, load_profile
+from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
+from ..model import MAX_CELL_CHARS, SCHEMA_VERSION, YEAR_MIN, YEAR_MAX, Declaration, Kind, Meta
+from ..profile import DEFAULT_PROFILE, Profile, load_profile
 from ..rules import CATALOGUE
-from ..sheet_layout import (
-    CHECK_COLUMN,
+from ..template_layout import (
     CHECK_LABEL,
-    COLUMNS,
     DEFAULT_SHEET,
-    FIRST_INDICATOR_ROW,
-    HEADER_ROW,
-    INDICATOR_FIELDS,
-    INDICATORS_NAME,
-    LAST_COLUMN,
     LISTS_SHEET,
     LIVE_BUDGET,
     LIVE_INDICATOR,
     LIVE_SUMMARY,
     META_SHEET,
     PROFILE_NAME,
-    SECTION_ROWS,
-    SLOTS,
     TEMPLATE_VERSION,
     TITLE_ROW,
-    indicator_rows,
+    SheetLayout,
+    Slot,
+    TableSlot,
     live_formula,
+    sheet_layout,
 )
 from .stable_zip import stable_xlsx
 
-LABELS = field_labels()
 FONT = "宋体"
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _REQUIRED_FILL = PatternFill(start_color="FFF2CC", end_color="FFF2CC", fill_type="solid")
 _LABEL_FILL = PatternFill(start_color="F2F2F2", end_color="F2F2F2", fill_type="solid")
 _UNLOCKED = Protection(locked=False)
-COLUMN_WIDTHS = {"A": 20, "B": 34, "C": 24, "D": 34}
+# Column widths in characters: the Shanghai four-column sheet as it has always been printed, and a width per
+# indicator column for wider tables.
+FOUR_COLUMN_WIDTHS = (20, 34, 24, 34)
+KEY_WIDTHS = {"level1": 14, "level2": 16, "name": 30, "comparator": 10, "target": 18, "unit": 10, "direction": 10,
+              "weight": 8, "history": 14, "note": 24}
+MIN_HEADER_WIDTH = 16  # a column that holds header labels
 DATE_FORMAT = "yyyy-mm-dd"
-MONEY_FORMAT = "#,##0.00"
+MONEY_FORMATS = {"元": "#,##0.00", "万元": "#,##0.00####"}
+MONEY_PLACES = {"元": 2, "万元": 6}
 TEXT_FORMAT = "@"
 _FIXED_TIME = dt.datetime(2020, 1, 1)
 # Amounts past this are written as text: a double holds 15 significant digits, and 元 with 分 must stay exact.
 _EXACT_NUMBER_LIMIT = Decimal(10) ** 13
+_WAN = Decimal(10_000)
+# The budget relations the template checks as staff type: (rule code, amount, the amount it may not exceed).
+BUDGET_LIMITS = (("B002", "budget.current_year", "budget.total"),
+                 ("B003", "budget.prior_year_executed", "budget.prior_year_budget"))
 
 
 class MixedProfilesError(ValueError):
@@ -91,7 +85,7 @@ def _escape_ooxml(text: str) -> str:
 
 
 def _label_text(path: str, profile: Profile) -> str:
-    return LABELS[path] + ("*" if path in profile.required_fields else "") + "："
+    return profile.label(path) + ("*" if path in profile.required_fields else "") + "："
 
 
 def _sheet_title(name: str | None, taken: set[str]) -> str:
@@ -101,6 +95,18 @@ def _sheet_title(name: str | None, taken: set[str]) -> str:
         title, k = f"{base[:26]}({k})", k + 1
     taken.add(title)
     return title
+
+
+def _printed_choices(profile: Profile) -> list[tuple[str, Meta]]:
+    """(label, metadata) of every field the form prints that takes its values from a profile list."""
+    layout = sheet_layout(profile)
+    out = [(profile.label(s.path), HEADER[s.path].meta) for s in layout.slots if HEADER[s.path].choices]
+    out += [(profile.column_label(k), COLUMNS[k].meta) for k in layout.keys if COLUMNS[k].choices]
+    return out
+
+
+def list_name(choices: str) -> str:
+    return f"pg_list_{choices}"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -118,14 +124,19 @@ def _add_list(wb: Workbook, ws: Worksheet, col: int, title: str, name: str, item
 def _lists_sheet(wb: Workbook, profile: Profile) -> None:
     ws = wb.create_sheet(LISTS_SHEET)
     ws.sheet_state = "hidden"
-    _add_list(wb, ws, 1, LABELS["indicators[].level1"], "pg_level1", profile.level1_names())
+    _add_list(wb, ws, 1, profile.column_label("level1"), "pg_level1", profile.level1_names())
     for i, level1 in enumerate(profile.level1_names(), start=1):
         _add_list(wb, ws, 1 + i, level1, f"pg_l2_{i}", profile.level2_names(level1))
     col = 2 + len(profile.levels)
-    for key, path in (("category", "project.category"), ("performance_type", "project.performance_type"),
-                      ("yes_no", "project.includes_government_procurement")):
-        _add_list(wb, ws, col, LABELS[path], f"pg_list_{key}", getattr(profile.lists, key))
-        col += 1
+    _add_list(wb, ws, col, profile.column_label("level2"), "pg_level2", profile.level2_names())
+    col += 1
+    done: set[str] = set()
+    for label, meta in _printed_choices(profile):
+        assert meta.choices is not None
+        if meta.choices not in done:
+            done.add(meta.choices)
+            _add_list(wb, ws, col, label, list_name(meta.choices), getattr(profile.lists, meta.choices))
+            col += 1
 
 
 def _meta_sheet(wb: Workbook, profile: Profile) -> None:
@@ -138,127 +149,166 @@ def _meta_sheet(wb: Workbook, profile: Profile) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Data validation, derived from the profile and the rule catalogue
+# Data validation, derived from the fields' kinds, the profile and the rule catalogue
 # ----------------------------------------------------------------------------------------------------------
 def _dv(kind: str, *, formula1: str | None = None, formula2: str | None = None, operator: str | None = None,
         prompt: str, error: str, style: str = "stop", title: str = "") -> DataValidation:
-    dv = DataValidation(type=kind, formula1=formula1, formula2=formula2, operator=operator, allow_blank=True,
-                        showInputMessage=True, showErrorMessage=True, errorStyle=style,
-                        promptTitle=title[:32] or None, prompt=prompt[:255], errorTitle="输入有误" if style == "stop"
-                        else "请确认", error=error[:255])
-    return dv
+    return DataValidation(type=kind, formula1=formula1, formula2=formula2, operator=operator, allow_blank=True,
+                          showInputMessage=True, showErrorMessage=True, errorStyle=style,
+                          promptTitle=title[:32] or None, prompt=prompt[:255],
+                          errorTitle="输入有误" if style == "stop" else "请确认", error=error[:255])
 
 
-def _date_bounds(profile: Profile) -> tuple[str, str]:
-    year = profile.year
-    low, high = (year - 5, year + 5) if year else (2000, 2099)
-    return f"DATE({low},1,1)", f"DATE({high},12,31)"
+def _absolute(ref: str) -> str:
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    assert m is not None
+    return f"${m.group(1)}${m.group(2)}"
 
 
-def _header_validations(ws: Worksheet, profile: Profile) -> list[DataValidation]:
-    ref = {s.path: s.value_ref for s in SLOTS}
-    low, high = _date_bounds(profile)
-    start, end = ref["project.start_date"], ref["project.end_date"]
-    dvs = [
-        (_dv("whole", operator="between", formula1="2000", formula2="2099", title=LABELS["year"],
-             prompt="填写四位年度，如 2020", error=_titles("R007")), [ref["year"]]),
-        (_dv("list", formula1="pg_list_category", style="warning", title=LABELS["project.category"],
-             prompt="请从下拉列表中选择", error=_titles("H003") + "。列表可能不全，确认无误可继续。"),
-         [ref["project.category"]]),
-        (_dv("list", formula1="pg_list_performance_type", style="warning", title=LABELS["project.performance_type"],
-             prompt="请从下拉列表中选择", error=_titles("H004") + "。列表可能不全，确认无误可继续。"),
-         [ref["project.performance_type"]]),
-        (_dv("list", formula1="pg_list_yes_no", title=LABELS["project.includes_government_procurement"],
-             prompt="请选择“是”或“否”", error=CATALOGUE["R005"].title),
-         [ref["project.includes_government_procurement"]]),
-        (_dv("date", operator="between", formula1=low, formula2=high, title=LABELS["project.start_date"],
-             prompt="日期，如 2020-01-01", error=_titles("R003", "D002")), [start]),
-        (_dv("custom", formula1=f"AND(ISNUMBER({end}),{end}>={low},{end}<={high},OR({start}=\"\",{end}>={start}))",
-             title=LABELS["project.end_date"], prompt="日期，如 2020-12-31；不早于计划开始日期",
-             error=_titles("R003", "D001")), [end]),
-    ]
-    total, current = ref["budget.total"], ref["budget.current_year"]
-    prior, executed = ref["budget.prior_year_budget"], ref["budget.prior_year_executed"]
-
-    def money(path: str, extra: str, codes: tuple[str, ...], hint: str) -> tuple[DataValidation, list[str]]:
-        cell = ref[path]
-        formula = f"AND(ISNUMBER({cell}),{cell}>=0,ROUND({cell},2)={cell}{extra})"
-        return (_dv("custom", formula1=formula, title=LABELS[path], prompt=f"以元为单位，最多两位小数{hint}",
-                    error=_titles("R004", "B001", *codes)), [cell])
-
-    dvs += [
-        money("budget.total", "", (), ""),
-        money("budget.current_year", f",OR({total}=\"\",{current}<={total})", ("B002",), "；不大于项目总预算"),
-        money("budget.prior_year_budget", "", (), ""),
-        money("budget.prior_year_executed", f",OR({prior}=\"\",{executed}<={prior})", ("B003",),
-              "；不大于上年预算额"),
-    ]
-    out = []
-    for dv, cells in dvs:
-        for cell in cells:
-            dv.add(cell)
-        ws.add_data_validation(dv)
-        out.append(dv)
-    return out
+def _date_rule(cell: str, refs: dict[str, str], profile: Profile, *, end: bool) -> DataValidation:
+    """A date, in or near the year the form's year cell names (D002, as ``check`` judges it: a carried-over
+    project may lie outside), and for the completion date not before the start (D001). A warning: a
+    multi-year project may be right."""
+    around = profile.thresholds.date_years_around
+    parts = [f"ISNUMBER({cell})", f"{cell}>=DATE(1900,3,1)"]
+    near = []
+    if "year" in refs:
+        year = _absolute(refs["year"])
+        near += [f"{year}=\"\"", f"ABS(YEAR({cell})-{year})<={around}"]
+        near += [f"ISNUMBER(SEARCH(\"{word}\",{_absolute(refs[path])}))" for path, word in CARRIED_OVER
+                 if path in refs]
+        parts.append(f"OR({','.join(near)})")
+    codes = ["R003", "D002"]
+    if end and "project.start_date" in refs:
+        start = _absolute(refs["project.start_date"])
+        parts.append(f"OR({start}=\"\",{cell}>={start})")
+        codes.append("D001")
+    hint = f"，与年度相差不超过 {around} 年" if near else ""
+    label = profile.label("project.end_date" if end else "project.start_date")
+    return _dv("custom", formula1=f"AND({','.join(parts)})", style="warning", title=label,
+               prompt=f"日期，如 2027-01-01{hint}" + ("；不早于计划开始日期" if len(codes) > 2 else ""),
+               error=_titles(*codes) + "。确认无误可继续。")
 
 
-def _table_validations(ws: Worksheet, profile: Profile, first: int, last: int) -> None:
-    cols = dict(zip(INDICATOR_FIELDS, COLUMNS, strict=True))
+def _money_rule(path: str, cell: str, refs: dict[str, str], profile: Profile) -> DataValidation:
+    unit = profile.money_unit
+    places = MONEY_PLACES[unit]
+    parts = [f"ISNUMBER({cell})", f"{cell}>=0", f"ROUND({cell},{places})={cell}"]
+    codes = ["R004", "B001"]
+    hint = ""
+    for code, amount, limit in BUDGET_LIMITS:
+        if amount == path and limit in refs:
+            parts.append(f"OR({refs[limit]}=\"\",{cell}<={refs[limit]})")
+            codes.append(code)
+            hint = f"；不大于{profile.label(limit)}"
+    return _dv("custom", formula1=f"AND({','.join(parts)})", title=profile.label(path),
+               prompt=f"以{unit}为单位，最多{places}位小数{hint}", error=_titles(*codes))
+
+
+def _header_validation(slot: Slot, refs: dict[str, str], profile: Profile) -> DataValidation | None:
+    spec = HEADER[slot.path]
+    label = profile.label(slot.path)
+    cell = slot.value_ref
+    if spec.kind is Kind.YEAR:
+        return _dv("whole", operator="between", formula1=str(YEAR_MIN), formula2=str(YEAR_MAX), title=label,
+                   prompt="填写四位年度，如 2027", error=_titles("R007"))
+    if spec.kind is Kind.DATE:
+        return _date_rule(cell, refs, profile, end=slot.path == "project.end_date")
+    if spec.kind is Kind.MONEY:
+        return _money_rule(slot.path, cell, refs, profile)
+    if spec.choices and getattr(profile.lists, spec.choices):
+        closed = spec.choices in profile.lists.CLOSED
+        return _dv("list", formula1=list_name(spec.choices), style="stop" if closed else "warning", title=label,
+                   prompt="请从下拉列表中选择",
+                   error=_list_error(slot.path, label, closed))
+    return None
+
+
+def _list_error(path: str, label: str, closed: bool) -> str:
+    if closed:
+        return f"{label}请从下拉列表中选择"
+    code = next((c for c, r in CATALOGUE.items() if r.scope == "declaration" and c.startswith("H")
+                 and path.rsplit(".", 1)[-1] in (r.check.__name__ if r.check else "")), None)
+    found = _titles(code) if code else f"{label}不在列表中"
+    return found + "。列表可能不全，确认无误可继续。"
+
+
+def _table_validations(ws: Worksheet, profile: Profile, layout: SheetLayout, table: TableSlot) -> None:
     limit = profile.thresholds.indicator_name_max_chars
-    l1 = f"{cols['level1']}{first}"
-    dvs = [
-        (_dv("list", formula1="pg_level1", title=INDICATOR_COLUMNS[0], prompt="请从下拉列表中选择一级目标",
-             error=_titles("I002")), "level1"),
-        (_dv("list", formula1=f'INDIRECT("pg_l2_"&MATCH({l1.replace(cols["level1"], "$" + cols["level1"])},'
-                              f"pg_level1,0))", style="warning", title=INDICATOR_COLUMNS[1],
-             prompt="先选一级目标，再从下拉列表中选择二级目标", error=_titles("I004", "I005") + "。确认无误可继续。"),
-         "level2"),
-        (_dv("textLength", operator="lessThanOrEqual", formula1=str(limit), style="warning",
-             title=INDICATOR_COLUMNS[2], prompt=f"指标名称，不超过{limit}个字", error=_titles("I015")), "name"),
-        (_dv("textLength", operator="lessThanOrEqual", formula1="255", style="warning", title=INDICATOR_COLUMNS[3],
-             prompt="如 ≥90%、<30分钟、≥100000000条、健全；比率和满意度填带比较符号的百分数",
-             error="目标值过长，请精简（不超过255个字）"), "target"),
-    ]
-    for dv, key in dvs:
-        dv.add(f"{cols[key]}{first}:{cols[key]}{last}")
+    first, last = table.first_row, table.last_row
+    for key in layout.keys:
+        col = layout.column_of(key)
+        assert col is not None
+        spec = COLUMNS[key]
+        label = profile.column_label(key)
+        dv: DataValidation
+        if key == "level1":
+            dv = _dv("list", formula1="pg_level1", title=label, prompt=f"请从下拉列表中选择{label}",
+                     error=_titles("I002"))
+        elif key == "level2":
+            l1 = layout.column_of("level1")
+            formula = f'INDIRECT("pg_l2_"&MATCH(${l1}{first},pg_level1,0))' if l1 else "pg_level2"
+            dv = _dv("list", formula1=formula, style="warning", title=label,
+                     prompt=f"先选{profile.column_label('level1')}，再从下拉列表中选择{label}",
+                     error=_titles("I004", "I005") + "。确认无误可继续。")
+        elif spec.choices:
+            dv = _dv("list", formula1=list_name(spec.choices), title=label, prompt="请从下拉列表中选择",
+                     error=f"{label}请从下拉列表中选择（{'、'.join(getattr(profile.lists, spec.choices))}）")
+        elif spec.kind is Kind.NUMBER:
+            dv = _dv("decimal", operator="between", formula1="0", formula2="100", title=label,
+                     prompt=f"{label}，0–100 之间的数", error=f"{label}应为 0–100 之间的数")
+        else:
+            length = limit if key == "name" else TEXT_LIMITS.get(key, 255)
+            dv = _dv("textLength", operator="lessThanOrEqual", formula1=str(length), style="warning", title=label,
+                     prompt=TEXT_PROMPTS.get(key, f"不超过{length}个字"),
+                     error=_titles("I015") if key == "name" else f"{label}过长，请精简（不超过{length}个字）")
+        dv.add(f"{col}{first}:{col}{last}")
         ws.add_data_validation(dv)
+
+
+TEXT_LIMITS = {"unit": 20, "note": 1000, "history": 255, "target": 255}
+TEXT_PROMPTS = {
+    "name": "指标名称，不超过{limit}个字",
+    "target": "如 ≥90%、<30分钟、≥100000000条、健全；比率和满意度填带比较符号的百分数",
+    "unit": "如 %、个、次、万元",
+}
+# A carried-over project may lie outside the budget year (D002): the words that say so, in the fields that hold them.
+CARRIED_OVER = (("project.category", "结转"), ("project.attribute", "延续"))
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The sheet
 # ----------------------------------------------------------------------------------------------------------
-def _number_format(path: str) -> str:
+def _number_format(kind: Kind, profile: Profile) -> str:
     """Dates and amounts as such; everything else Text, so that what staff type stays as typed
     (``95%`` is not turned into 0.95, ``=100%`` is not a formula)."""
-    if path in DATE_FIELDS:
+    if kind is Kind.DATE:
         return DATE_FORMAT
-    if path in MONEY_FIELDS:
-        return MONEY_FORMAT
-    return "0" if path == "year" else TEXT_FORMAT
+    if kind is Kind.MONEY:
+        return MONEY_FORMATS[profile.money_unit]
+    return "0" if kind is Kind.YEAR else TEXT_FORMAT
 
 
-def _write_value(ws: Worksheet, ref: str, value: Any, path: str) -> None:
+def _write_value(ws: Worksheet, ref: str, value: Any, kind: Kind, profile: Profile) -> None:
     cell = ws[ref]
-    cell.number_format = _number_format(path)
+    cell.number_format = _number_format(kind, profile)
     if value is None:
         cell.value = None
     elif isinstance(value, bool):
         cell.value = "是" if value else "否"
         cell.data_type = "s"
     elif isinstance(value, Decimal):
+        amount = value / _WAN if profile.money_unit == "万元" else value  # exact: Decimal division by 10⁴
         if abs(value) >= _EXACT_NUMBER_LIMIT:
-            cell.value = f"{value:.2f}"
+            cell.value = f"{amount:f}"
             cell.data_type = "s"
         else:
-            cell.value = value
-    elif isinstance(value, dt.date):
-        cell.value = value
-    elif isinstance(value, int):
+            cell.value = amount
+    elif isinstance(value, dt.date | int):
         cell.value = value
     else:
         cell.value = _escape_ooxml(str(value))
         cell.data_type = "s"  # never a formula, whatever the text starts with
-
 
 
 def _style(ws: Worksheet, ref: str, *, bold: bool = False, fill: PatternFill | None = None, wrap: bool = True,
@@ -282,28 +332,40 @@ def _text_height(text: str | None, width_chars: int) -> float:
     return float(min(409, max(48, 15 * lines + 6)))
 
 
-def _absolute(ref: str) -> str:
-    m = re.match(r"([A-Z]+)(\d+)$", ref)
-    assert m is not None
-    return f"${m.group(1)}${m.group(2)}"
+def _widths(layout: SheetLayout) -> list[int]:
+    if layout.width == 4 and len(layout.keys) == 4:
+        return list(FOUR_COLUMN_WIDTHS)
+    widths = [KEY_WIDTHS.get(k, 14) for k in layout.keys] + [14] * (layout.width - len(layout.keys))
+    for col in (0, layout.width // 2):  # the columns that hold header labels
+        widths[col] = max(widths[col], MIN_HEADER_WIDTH)
+    return widths
 
 
-def _check_column(ws: Worksheet, last: int) -> None:
-    """Column E: the add-in's live checks beside the budget block and every indicator row (not printed)."""
-    ref = {s.path: s.value_ref for s in SLOTS}
-    budget = [ref[f"budget.{n}"] for n in ("total", "current_year", "prior_year_budget", "prior_year_executed")]
-    col = CHECK_COLUMN
+def _check_column(ws: Worksheet, layout: SheetLayout, profile: Profile) -> None:
+    """Beside the form: the add-in's live checks of the budget block and every indicator row (not printed)."""
+    refs = {s.path: s.value_ref for s in layout.slots}
+    col = layout.check_column
     ws.column_dimensions[col].width = 40
-    cells = {
-        f"{col}{TITLE_ROW}": CHECK_LABEL,
-        f"{col}{TITLE_ROW + 1}": live_formula(LIVE_SUMMARY, f"A{FIRST_INDICATOR_ROW}:D{last}", *budget),
-        f"{col}{SECTION_ROWS['budget']}": CHECK_LABEL,
-        f"{col}{SECTION_ROWS['budget'] + 1}": live_formula(LIVE_BUDGET, *budget),
-        f"{col}{HEADER_ROW}": CHECK_LABEL,
-    }
-    plan = [_absolute(ref["project.end_date"]), _absolute(ref["year"])]
-    for row in range(FIRST_INDICATOR_ROW, last + 1):
-        cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *(f"{c}{row}" for c in COLUMNS), *plan)
+    extra = [] if profile.name == DEFAULT_PROFILE else [f'"{profile.name}"']
+    budget = [refs.get(p, '""') for p in BUDGET_FIELDS[:4]]
+    annual = layout.tables[-1]
+    cells = {f"{col}{TITLE_ROW}": CHECK_LABEL,
+             f"{col}{TITLE_ROW + 1}": live_formula(
+                 LIVE_SUMMARY, f"A{annual.first_row}:{layout.letters[len(layout.keys) - 1]}{annual.last_row}",
+                 *budget, *extra)}
+    if "@budget" in layout.sections:
+        cells[f"{col}{layout.sections['@budget']}"] = CHECK_LABEL
+        cells[f"{col}{layout.sections['@budget'] + 1}"] = live_formula(LIVE_BUDGET, *budget, *extra)
+    plan = [_absolute(refs[p]) if p in refs else '""' for p in ("project.end_date", "year")]
+    optional = [k for k in ("comparator", "unit") if k in layout.keys]
+    for table in layout.tables:
+        cells[f"{col}{table.header_row}"] = CHECK_LABEL
+        for row in range(table.first_row, table.last_row + 1):
+            core = [f"{layout.column_of(k)}{row}" if k in layout.keys else '""'
+                    for k in ("level1", "level2", "name", "target")]
+            tail = [f'"{profile.name}"'] + [f"{layout.column_of(k)}{row}" for k in optional] \
+                if optional or extra else []
+            cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *core, *plan, *tail)
     for where, value in cells.items():
         ws[where] = value
         header = value == CHECK_LABEL
@@ -312,72 +374,129 @@ def _check_column(ws: Worksheet, last: int) -> None:
         ws[where].alignment = Alignment(wrap_text=True, vertical="center")
 
 
-def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile: Profile) -> None:
-    """Lay one form out on ``ws``; with a declaration, fill it in."""
-    for col, width in COLUMN_WIDTHS.items():
-        ws.column_dimensions[col].width = width
-    ws.merge_cells(f"A{TITLE_ROW}:{LAST_COLUMN}{TITLE_ROW}")
-    ws[f"A{TITLE_ROW}"] = FORM_TITLE
-    ws[f"A{TITLE_ROW}"].font = Font(name=FONT, size=18, bold=True)
-    ws[f"A{TITLE_ROW}"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[TITLE_ROW].height = 36
+def _merged_row(ws: Worksheet, layout: SheetLayout, row: int, text: str, *, size: int = 11) -> None:
+    ws.merge_cells(f"A{row}:{layout.last_column}{row}")
+    ws[f"A{row}"] = text
+    _style(ws, f"A{row}", bold=True, center=True)
+    ws[f"A{row}"].font = Font(name=FONT, size=size, bold=True)
 
-    wide_width = sum(COLUMN_WIDTHS[c] for c in "BCD")
-    for slot in SLOTS:
+
+def _header_block(ws: Worksheet, layout: SheetLayout, decl: Declaration | None, profile: Profile,
+                  widths: list[int]) -> None:
+    refs = {s.path: s.value_ref for s in layout.slots}
+    for slot in layout.slots:
+        spec = HEADER[slot.path]
         ws[slot.label_ref] = _label_text(slot.path, profile)
         _style(ws, slot.label_ref, bold=True, fill=_LABEL_FILL)
+        first, last = layout.letters.index(slot.value_col), layout.letters.index(slot.value_end_col)
         if slot.wide:
             ws.merge_cells(f"{slot.value_ref}:{slot.value_end_col}{slot.row}")
-            for col in COLUMNS[COLUMNS.index(slot.value_col):]:
-                _style(ws, f"{col}{slot.row}", top=True, unlocked=True)
+            for col in layout.letters[first:last + 1]:
+                _style(ws, f"{col}{slot.row}", top=spec.kind is Kind.LONG_TEXT, unlocked=True)
         else:
             _style(ws, slot.value_ref, unlocked=True)
         value = get_field(decl, slot.path) if decl is not None else None
-        _write_value(ws, slot.value_ref, value, slot.path)
+        _write_value(ws, slot.value_ref, value, spec.kind, profile)
         ws.defined_names[slot.name] = DefinedName(slot.name, attr_text=f"'{ws.title}'!${slot.value_col}${slot.row}")
         if slot.path in profile.required_fields:
             ws.conditional_formatting.add(slot.value_ref, FormulaRule(formula=[f"LEN(TRIM({slot.value_ref}))=0"],
                                                                       fill=_REQUIRED_FILL))
-        if slot.path in LONG_TEXT_FIELDS:
-            ws.row_dimensions[slot.row].height = _text_height(value, wide_width)
+        if spec.kind is Kind.LONG_TEXT:
+            ws.row_dimensions[slot.row].height = _text_height(value, sum(widths[first:last + 1]))
         else:
             ws.row_dimensions[slot.row].height = 30  # two lines of label, e.g. 同名项目上年预算执行数（元）
+        dv = _header_validation(slot, refs, profile)
+        if dv is not None:
+            dv.add(slot.value_ref)
+            ws.add_data_validation(dv)
+    for section, row in layout.sections.items():
+        _merged_row(ws, layout, row, profile.form.sections.get(section, section.lstrip("@")))
 
-    for section, text in (("budget", BUDGET_SECTION), ("indicators", INDICATOR_SECTION)):
-        row = SECTION_ROWS[section]
-        ws.merge_cells(f"A{row}:{LAST_COLUMN}{row}")
-        ws[f"A{row}"] = text
-        _style(ws, f"A{row}", bold=True, center=True)
-    for col, title in zip(COLUMNS, INDICATOR_COLUMNS, strict=True):
-        ws[f"{col}{HEADER_ROW}"] = title
-        _style(ws, f"{col}{HEADER_ROW}", bold=True, fill=_LABEL_FILL, center=True)
 
+def _tables(ws: Worksheet, layout: SheetLayout, decl: Declaration | None, profile: Profile) -> None:
     indicators = decl.indicators if decl is not None else []
-    last = FIRST_INDICATOR_ROW + indicator_rows(len(indicators)) - 1
-    for row in range(FIRST_INDICATOR_ROW, last + 1):
-        ind = indicators[row - FIRST_INDICATOR_ROW] if row - FIRST_INDICATOR_ROW < len(indicators) else None
-        for col, key in zip(COLUMNS, INDICATOR_FIELDS, strict=True):
-            _style(ws, f"{col}{row}", unlocked=True)
-            value = getattr(ind, key) if ind is not None else None
-            _write_value(ws, f"{col}{row}", value, f"indicators[].{key}")
-    ws.defined_names[INDICATORS_NAME] = DefinedName(
-        INDICATORS_NAME, attr_text=f"'{ws.title}'!$A${FIRST_INDICATOR_ROW}:${LAST_COLUMN}${last}")
-    _header_validations(ws, profile)
-    _table_validations(ws, profile, FIRST_INDICATOR_ROW, last)
+    for table in layout.tables:
+        rows = [i for i in indicators if i.period == table.period] if table.period else \
+            [i for i in indicators if i.period is None or len(layout.tables) == 1]
+        if table.heading_row is not None and table.period is not None:
+            _merged_row(ws, layout, table.heading_row, profile.form.table.headings.get(table.period, table.period))
+        for key in layout.keys:
+            ref = f"{layout.column_of(key)}{table.header_row}"
+            ws[ref] = profile.column_label(key)
+            _style(ws, ref, bold=True, fill=_LABEL_FILL, center=True)
+        for offset, row in enumerate(range(table.first_row, table.last_row + 1)):
+            ind = rows[offset] if offset < len(rows) else None
+            for key in layout.keys:
+                ref = f"{layout.column_of(key)}{row}"
+                _style(ws, ref, unlocked=True)
+                _write_value(ws, ref, getattr(ind, key) if ind is not None else None, COLUMNS[key].kind, profile)
+        last = layout.letters[len(layout.keys) - 1]
+        ws.defined_names[table.name] = DefinedName(
+            table.name, attr_text=f"'{ws.title}'!$A${table.first_row}:${last}${table.last_row}")
+        _table_validations(ws, profile, layout, table)
 
-    _check_column(ws, last)
 
-    footer = last + 2
-    for i, label in enumerate(FOOTER_LABELS[:4]):
-        ref = f"{COLUMNS[(i % 2) * 2]}{footer + i // 2}"
+def _footer(ws: Worksheet, layout: SheetLayout, profile: Profile) -> int:
+    footer = layout.last_row + 2
+    labels = [f for f in profile.form.footer]
+    columns = (layout.letters[0], layout.letters[layout.width // 2])
+    for i, label in enumerate(labels):
+        ref = f"{columns[i % 2]}{footer + i // 2}"
         ws[ref] = label + "："
         ws[ref].font = Font(name=FONT, size=11)
-    ws[f"C{footer + 2}"] = FOOTER_LABELS[4] + "："
-    ws[f"C{footer + 2}"].font = Font(name=FONT, size=11)
+    return footer + max(0, (len(labels) - 1) // 2)
+
+
+def _layout_for(decl: Declaration | None, profile: Profile) -> SheetLayout:
+    if decl is None:
+        return sheet_layout(profile)
+    periods = profile.form.table.periods
+    if not periods:
+        return sheet_layout(profile, (len(decl.indicators),))
+    counts = tuple(sum(1 for i in decl.indicators if i.period == p) for p in periods)
+    return sheet_layout(profile, counts)
+
+
+def unplaceable(decl: Declaration, profile: Profile) -> list[str]:
+    """Values a declaration holds that this profile's form has no place for (the writer cannot lose them
+    silently: the caller refuses or names them)."""
+    printed = set(profile.header_paths())
+    out = [p for p in HEADER if p not in printed and get_field(decl, p) is not None]
+    keys = {c.key for c in profile.form.table.columns}
+    periods = set(profile.form.table.periods)
+    for i, ind in enumerate(decl.indicators):
+        out += [f"indicators[{i}].{k}" for k in COLUMNS if k != "period" and k not in keys
+                and getattr(ind, k) is not None]
+        if (ind.period is not None) != bool(periods) or (ind.period is not None and ind.period not in periods):
+            out.append(f"indicators[{i}].period")
+    return out
+
+
+def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile: Profile,
+                 year: int | None = None) -> None:
+    """Lay one form out on ``ws``; with a declaration, fill it in (``year`` fills a blank template's year)."""
+    layout = _layout_for(decl, profile)
+    widths = _widths(layout)
+    for letter, width in zip(layout.letters, widths, strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.merge_cells(f"A{TITLE_ROW}:{layout.last_column}{TITLE_ROW}")
+    ws[f"A{TITLE_ROW}"] = profile.form.title
+    ws[f"A{TITLE_ROW}"].font = Font(name=FONT, size=18, bold=True)
+    ws[f"A{TITLE_ROW}"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[TITLE_ROW].height = 36
+    _header_block(ws, layout, decl, profile, widths)
+    if decl is None and year is not None and layout.slot("year") is not None:
+        slot = layout.slot("year")
+        assert slot is not None
+        _write_value(ws, slot.value_ref, year, Kind.YEAR, profile)
+    _tables(ws, layout, decl, profile)
+    _check_column(ws, layout, profile)
+    last = _footer(ws, layout, profile)
 
     ws.freeze_panes = None
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.print_area = f"A1:{LAST_COLUMN}{footer + 2}"
+    headers = [t.header_row for t in layout.tables]
+    ws.print_title_rows = f"{headers[0]}:{headers[0]}" if len(headers) == 1 else None
+    ws.print_area = f"A1:{layout.last_column}{last}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
@@ -394,13 +513,14 @@ def render_sheet(wb: Workbook, ws: Worksheet, decl: Declaration | None, profile:
     ws.protection.formatCells = False
 
 
-def build_workbook(declarations: Sequence[Declaration | None], profile: Profile | None = None) -> Workbook:
+def build_workbook(declarations: Sequence[Declaration | None], profile: Profile | None = None,
+                   year: int | None = None) -> Workbook:
     """A workbook with one form sheet per declaration (``None`` gives a blank form), lists and meta sheets."""
     names = {d.profile for d in declarations if d is not None}
     if len(names) > 1:
         raise MixedProfilesError(sorted(names))
     if profile is None:
-        profile = load_profile(names.pop() if names else "shanghai-2020")
+        profile = load_profile(names.pop() if names else DEFAULT_PROFILE)
     wb = Workbook()
     first = wb.active
     assert first is not None
@@ -408,7 +528,7 @@ def build_workbook(declarations: Sequence[Declaration | None], profile: Profile 
     taken: set[str] = set()
     for decl in declarations or [None]:
         ws = wb.create_sheet(_sheet_title(decl.project.name if decl is not None else None, taken))
-        render_sheet(wb, ws, decl, profile)
+        render_sheet(wb, ws, decl, profile, year)
     _lists_sheet(wb, profile)
     _meta_sheet(wb, profile)
     wb.active = 0
@@ -424,9 +544,10 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return stable_xlsx(raw.getvalue())
 
 
-def write_workbook(path: Path, declarations: Sequence[Declaration | None], profile: Profile | None = None) -> None:
-    write_bytes(path, workbook_bytes(build_workbook(declarations, profile)))
+def write_workbook(path: Path, declarations: Sequence[Declaration | None], profile: Profile | None = None,
+                   year: int | None = None) -> None:
+    write_bytes(path, workbook_bytes(build_workbook(declarations, profile, year)))
 
 
-__all__ = ["MixedProfilesError", "build_workbook", "render_sheet", "workbook_bytes",
+__all__ = ["MixedProfilesError", "build_workbook", "render_sheet", "unplaceable", "workbook_bytes",
            "write_workbook"]

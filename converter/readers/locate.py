@@ -1,0 +1,744 @@
+"""Locate declarations in a grid — by our template's defined names, or by the labels forms print — and read them.
+
+One locating logic for every layout and every file format: the labels, column headings and headings of all
+profiles are known (``converter.labels``), so a form is found wherever it sits on the sheet, whatever its layout;
+several may follow one another. The indicator tables are found by their heading rows (one row, or two with a
+merged group heading, as WPS saves them), with or without a level-1 column, and kept apart by period where a form
+has long-term and annual tables. Which profile the form follows is decided from what was found (``detect``),
+unless the caller forces one. Every non-blank cell either lands in a field or is reported (R002).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..fields import COLUMNS, HEADER, INDICATOR_PREFIX, declaration_from
+from ..findings import Finding
+from ..htmltext import html_tags, html_to_text
+from ..labels import (
+    SELF_EVALUATION_TITLE,
+    is_title,
+    label_key,
+    title_profiles,
+    vocabulary,
+    year_of_title,
+)
+from ..model import MAX_CELL_CHARS, Indicator, Kind, Period, has_controls, strip_controls
+from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile_names
+from ..rules import (
+    AMOUNT_CONVERTED,
+    AMOUNT_UNPARSEABLE,
+    CONTENT_UNPLACED,
+    CONTROLS_REMOVED,
+    DATE_UNPARSEABLE,
+    FLAG_UNPARSEABLE,
+    FORMULA_BY_VALUE,
+    HTML_CONVERTED,
+    INDICATOR_ROW_AMBIGUOUS,
+    LEVEL1_INFERRED,
+    ROW_REPAIRED,
+    VALUE_TOO_LONG,
+    YEAR_UNPARSEABLE,
+)
+from ..targets import parse_target
+from ..template_layout import CHECK_LABEL, path_of, period_of_table_name
+from .grid import Formula, Grid, is_blank
+from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written
+
+_NOTE = re.compile(r"^[^：:]{1,15}[：:]")
+_YEAR_PREFIX = re.compile(r"^[(（]?\d{4}[)）]?年度?")
+CORE = ("level1", "level2", "name", "target")
+CellRange = tuple[int, int, int, int]
+
+
+@dataclass
+class FormRead:
+    """One declaration found in a grid, with the reader's own findings and where each field came from."""
+
+    declaration: Any  # Declaration
+    findings: list[Finding]
+    positions: dict[str, tuple[int, int]]  # field path → grid position; references are made when needed
+    grid: Grid
+    anchor: str  # the cell where the form starts, to tell forms apart
+
+    @property
+    def sheet(self) -> str | None:
+        return self.grid.sheet
+
+    def cell(self, path: str) -> str | None:
+        pos = self.positions.get(path)
+        return None if pos is None else self.grid.ref(*pos)
+
+
+@dataclass
+class _Table:
+    """One indicator table: where its heading row is, which column holds which key, and its period."""
+
+    header_row: int
+    header_rows: int  # 1, or 2 for a merged two-row heading
+    columns: dict[str, int]  # Indicator key → grid column
+    period: Period | None
+    end: int | None = None  # exclusive; None: up to the next table or the block's end
+
+
+@dataclass
+class _RawRow:
+    cells: dict[str, tuple[Any, int, int]]  # key → (value, r, c)
+    extra: tuple[Any, int, int] | None  # the cell right of the last column, where shifted rows spill
+    period: Period | None
+    table: int
+
+
+@dataclass
+class _Block:
+    grid: Grid
+    first: int
+    last: int  # exclusive
+    findings: list[Finding] = field(default_factory=list)
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
+    used: set[tuple[int, int]] = field(default_factory=set)
+
+    def note(self, finding: Finding, r: int, c: int) -> None:
+        self.findings.append(finding.located(sheet=self.grid.sheet, cell=self.grid.ref(r, c)))
+
+
+def _text(value: Any) -> str:
+    return as_text(value) or ""
+
+
+def _is_title(value: Any) -> bool:
+    return isinstance(value, str) and is_title(value)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What a cell is
+# ----------------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=16384)
+def _classify(text: str) -> tuple[str, Any]:
+    """What a header-region cell is: ("form", year or None) for the title, a year line, a section or table
+    heading; ("label", (path, inline value, unit)) for a field label; ("other", None) for anything else."""
+    vocab = vocabulary()
+    if is_title(text):
+        return "form", year_of_title(text)
+    year = year_of_title(text) if _YEAR_PREFIX.match(label_key(text)) else None
+    key = _YEAR_PREFIX.sub("", label_key(text))
+    if key in ("", "年度") or vocab.is_section(key) or vocab.period(key) is not None:
+        return "form", year
+    split = _split_label(text)
+    return ("label", split) if split is not None else ("other", None)
+
+
+@lru_cache(maxsize=16384)
+def _split_label(text: str) -> tuple[str, str, MoneyUnit | None] | None:
+    """(field path, inline value, unit the label states) when the cell is a label, maybe with its value after a
+    colon (``申报单位名称：上海市经济信息中心``)."""
+    vocab = vocabulary()
+    found = vocab.header_label(text)
+    if found is not None:
+        return found[0], "", found[1]
+    for sep in ("：", ":"):
+        if sep in text:
+            head, tail = text.split(sep, 1)
+            found = vocab.header_label(head)
+            if found is not None:
+                return found[0], tail.strip(), found[1]
+    return None
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) and _split_label(value) is not None
+
+
+def _header_keys(row: list[Any]) -> dict[str, int]:
+    """Indicator key → column for the column headings in a row (the first of each)."""
+    vocab = vocabulary()
+    found: dict[str, int] = {}
+    for c, value in enumerate(row):
+        if isinstance(value, str) and value.strip():
+            key = vocab.column(value)
+            if key is not None and key not in found:
+                found[key] = c
+    return found
+
+
+def _is_table_header(keys: dict[str, int]) -> bool:
+    return "name" in keys and "target" in keys and ("level1" in keys or "level2" in keys)
+
+
+def _self_evaluation(row: list[Any]) -> bool:
+    marks = vocabulary().self_evaluation
+    return any(isinstance(v, str) and label_key(v) in marks for v in row)
+
+
+def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | None:
+    """The table heading at row ``r``: its columns and whether it spans one row or two (a group heading such as
+    绩效指标 merged over 一级 / 二级 / 三级, and 指标值 merged down)."""
+    row = grid.rows[r]
+    keys = _header_keys(row)
+    if _is_table_header(keys):
+        return keys, 1
+    if r + 1 >= last:
+        return None
+    below = grid.rows[r + 1]
+    width = max(len(row), len(below))
+    combined = [below[c] if c < len(below) and not is_blank(below[c]) else (row[c] if c < len(row) else None)
+                for c in range(width)]
+    keys = _header_keys(combined)
+    if _is_table_header(keys) and _header_keys(below):
+        return keys, 2
+    return None
+
+
+def _is_self_evaluation_header(grid: Grid, r: int) -> bool:
+    rows = grid.rows[r:r + 2]
+    return any(_self_evaluation(row) for row in rows)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Finding forms
+# ----------------------------------------------------------------------------------------------------------
+def not_a_declaration(grid: Grid) -> str | None:
+    """What a sheet is when it is a known form that is not a declaration (a 绩效自评表), else None."""
+    for r, row in enumerate(grid.rows):
+        for value in row:
+            if isinstance(value, str) and len(value) <= 60 and SELF_EVALUATION_TITLE.search(label_key(value)):
+                return "绩效自评表"
+        keys = _header_keys(row)
+        if ("name" in keys or "target" in keys) and _is_self_evaluation_header(grid, r):
+            return "绩效自评表"
+    return None
+
+
+def locate_forms(grid: Grid, names: dict[str, CellRange] | None = None, profile_name: str | None = None
+                 ) -> list[FormRead]:
+    """Every declaration in the grid, in reading order.
+
+    ``names`` are our template's defined names for this sheet (0-based sheet cell ranges); with them the fields
+    are read where the names point, wherever rows were inserted or blocks moved. Without them, fields are found
+    by their labels. ``profile_name`` forces a profile; otherwise each form's is detected.
+    """
+    if not_a_declaration(grid) is not None:
+        return []
+    if names:
+        form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
+        return [form] if form is not None else []
+    titles = [r for r, row in enumerate(grid.rows) if any(_is_title(v) for v in row)]
+    if not titles:
+        titles = [0] if _labelled_values(grid) >= 3 else []
+    bounds = [*titles, len(grid.rows)]
+    forms = []
+    for first, last in itertools.pairwise(bounds):
+        form = _read_block(_Block(grid, first, last), None, profile_name)
+        if form is not None:
+            forms.append(form)
+    return forms
+
+
+def _labelled_values(grid: Grid) -> int:
+    """Labels with a value beside them: a form without a title still has several; a table whose heading row
+    happens to hold field labels (our own summary workbook) has none."""
+    count = 0
+    for row in grid.rows:
+        for c, value in enumerate(row):
+            if _is_label(value):
+                split = _split_label(value)
+                right = row[c + 1] if c + 1 < len(row) else None
+                if (split is not None and split[1]) or (not is_blank(right) and not _is_label(right)):
+                    count += 1
+    return count
+
+
+def _grid_pos(grid: Grid, row: int, col: int) -> tuple[int, int]:
+    return row - grid.origin[0], col - grid.origin[1]
+
+
+def _tables_by_names(block: _Block, names: dict[str, CellRange], profile_name: str | None) -> list[_Table]:
+    """Our template's tables, where their names point; columns from the heading row above each."""
+    grid = block.grid
+    tables = []
+    for name, rng in sorted(names.items(), key=lambda item: item[1]):
+        is_table, period = period_of_table_name(name)
+        if not is_table:
+            continue
+        r1, c1 = _grid_pos(grid, rng[0], rng[1])
+        r2, c2 = _grid_pos(grid, rng[2], rng[3])
+        header = r1 - 1
+        keys = _header_keys(grid.rows[header]) if 0 <= header < len(grid.rows) else {}
+        keys = {k: c for k, c in keys.items() if c1 <= c <= c2}
+        if not _is_table_header(keys):
+            order = [c.key for c in load_profile(profile_name or DEFAULT_PROFILE).form.table.columns]
+            keys = {k: c1 + i for i, k in enumerate(order) if c1 + i <= c2}
+        tables.append(_Table(header, 1, keys, period, r2 + 1))
+    return tables
+
+
+def _tables_by_headings(block: _Block) -> list[_Table]:
+    grid = block.grid
+    tables: list[_Table] = []
+    r = block.first
+    while r < block.last:
+        found = _header_at(grid, r, block.last)
+        if found is not None:
+            tables.append(_Table(r, found[1], found[0], None))
+            r += found[1]
+        else:
+            r += 1
+    return tables
+
+
+def _drop_check_column(block: _Block, table: _Table) -> None:
+    """Blank our 校验 column: what the add-in's live checks show (or the hint without it) is output, not data.
+
+    It is the column right of the table whose heading reads 校验, through the whole form; re-saved copies carry
+    the checks' cached values, which would otherwise be content the reader cannot place."""
+    grid = block.grid
+    col = max(table.columns.values()) + 1
+    value = grid.value(table.header_row, col)
+    if not (isinstance(value, str) and value.strip() == CHECK_LABEL):
+        return
+    for r in range(block.first, block.last):
+        row = grid.rows[r]
+        if col < len(row):
+            row[col] = None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading one form
+# ----------------------------------------------------------------------------------------------------------
+@dataclass
+class _Found:
+    """What the header region held: raw values by field path, the units money labels state, titles, year."""
+
+    raw: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
+    units: dict[str, MoneyUnit] = field(default_factory=dict)
+    titles: list[str] = field(default_factory=list)
+    year: tuple[Any, int, int] | None = None
+    period: Period | None = None  # a table heading (长期绩效指标) just above the first table
+
+
+def _scan_header(block: _Block, stop: int) -> _Found:
+    grid = block.grid
+    found = _Found()
+    vocab = vocabulary()
+    for r in range(block.first, stop):
+        row = grid.rows[r]
+        for c, value in enumerate(row):
+            if is_blank(value) or (r, c) in block.used or not isinstance(value, str):
+                continue
+            kind, detail = _classify(value.strip())
+            if kind == "form":
+                block.used.add((r, c))
+                if _is_title(value):
+                    found.titles.append(value)
+                if detail and found.year is None:
+                    found.year = (detail, r, c)
+                period = vocab.period(_YEAR_PREFIX.sub("", label_key(value)))
+                if period is not None:
+                    found.period = period
+                continue
+            if kind != "label":
+                continue
+            path, inline, unit = detail
+            block.used.add((r, c))
+            if unit is not None:
+                found.units.setdefault(path, unit)
+            if path in found.raw:
+                continue  # a label printed twice: the first holds the value; the second's value is reported
+            if inline:
+                found.raw[path] = (inline, r, c)
+                continue
+            vc = grid.merge_end_col(r, c) + 1
+            neighbour = grid.value(r, vc)
+            if _is_label(neighbour):
+                below = grid.value(r + 1, c) if r + 1 < stop else None
+                if not is_blank(below) and not _is_label(below) and (r + 1, c) not in block.used and \
+                        _classify(_text(below).strip())[0] == "other":
+                    found.raw[path] = (below, r + 1, c)  # a row of labels over a row of values
+                    block.used.add((r + 1, c))
+                else:
+                    found.raw[path] = (None, r, vc)
+            else:
+                found.raw[path] = (neighbour, r, vc)
+                block.used.add((r, vc))
+    return found
+
+
+def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name: str | None) -> FormRead | None:
+    grid = block.grid
+    tables = _tables_by_names(block, names, profile_name) if names else _tables_by_headings(block)
+    for table in tables:
+        _drop_check_column(block, table)
+    head_end = tables[0].header_row if tables else block.last
+    found = _scan_header(block, head_end)
+    for name, (r1, c1, _, _) in (names or {}).items():
+        named = path_of(name)
+        if named is not None:
+            r, c = _grid_pos(grid, r1, c1)
+            found.raw[named] = (grid.value(r, c), r, c)
+            block.used.add((r, c))
+    if not found.raw and not tables:
+        return None
+
+    rows = _table_rows(block, tables, found.period, template=names is not None)
+    profile = load_profile(profile_name) if profile_name else detect(found, tables, rows)
+    fields = {path: _convert(block, profile, found, path, value, r, c, html=names is None)
+              for path, (value, r, c) in found.raw.items()}
+    for path, (_, r, c) in found.raw.items():
+        block.cells[path] = (r, c)
+    year = fields.pop("year", None)
+    if year is None and found.year is not None and "year" not in found.raw:
+        try:
+            year = as_year(found.year[0])
+            block.cells["year"] = (found.year[1], found.year[2])
+        except ValueError:
+            block.note(YEAR_UNPARSEABLE.finding("year", value=_text(found.year[0])), found.year[1], found.year[2])
+    if tables:
+        block.cells["indicators"] = (tables[0].header_row, min(tables[0].columns.values()))
+    indicators = _read_indicators(block, rows, tables, profile, template=names is not None)
+
+    # Whatever the header walk did not place is reported, never dropped.
+    for r in range(block.first, head_end):
+        for c, value in enumerate(grid.rows[r]):
+            if not is_blank(value) and (r, c) not in block.used:
+                block.note(CONTENT_UNPLACED.finding(None, text=_text(value)[:60]), r, c)
+
+    declaration = declaration_from(fields, profile=profile.name, year=year, indicators=indicators)
+    return FormRead(declaration, block.findings, block.cells, grid, grid.ref(block.first, 0))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Which profile
+# ----------------------------------------------------------------------------------------------------------
+def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
+    """The profile that best explains what was found: title, level names, header fields, columns, periods and the
+    money unit the labels state. Every profile file takes part; the default wins when nothing tells."""
+    level1 = {_text(r.cells["level1"][0]).strip() for r in rows if "level1" in r.cells
+              and not is_blank(r.cells["level1"][0])}
+    level2 = {_text(r.cells["level2"][0]).strip() for r in rows if "level2" in r.cells
+              and not is_blank(r.cells["level2"][0])}
+    paths = set(found.raw)
+    keys = {k for t in tables for k in t.columns}
+    has_periods = any(r.period is not None for r in rows)
+    titled = {name for t in found.titles for name in title_profiles(t)}
+    units = set(found.units.values())
+    best = load_profile(DEFAULT_PROFILE)
+    best_score = _score(best, level1, level2, paths, keys, has_periods, titled, units)
+    for name in profile_names():
+        profile = load_profile(name)
+        score = _score(profile, level1, level2, paths, keys, has_periods, titled, units)
+        if score > best_score:
+            best, best_score = profile, score
+    return best
+
+
+def _score(profile: Profile, level1: set[str], level2: set[str], paths: set[str], keys: set[str],
+           has_periods: bool, titled: set[str], units: set[str]) -> float:
+    score = 3.0 if profile.name in titled else 0.0
+    names1 = set(profile.level1_names())
+    for value in level1:
+        score += 2.0 if value in names1 else 1.5 if profile.canonical_level1(value) else -1.0
+    if not level1:
+        for value in level2:
+            score += 1.0 if profile.canonical_level2(value) else -0.5
+    printed = set(profile.header_paths())
+    score += sum(0.5 if p in printed else -0.25 for p in paths)
+    columns = {c.key for c in profile.form.table.columns}
+    if keys:
+        score += 1.5 if keys == columns else 0.0
+        score += sum(0.5 if k in columns else -0.5 for k in keys)
+    score += 1.0 if has_periods == bool(profile.form.table.periods) else -1.0
+    score += sum(1.0 if u == profile.money_unit else -1.0 for u in units)
+    return score
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Header values
+# ----------------------------------------------------------------------------------------------------------
+_CONVERTERS: dict[Kind, tuple[Callable[[Any], Any], Any]] = {
+    Kind.DATE: (as_date, DATE_UNPARSEABLE),
+    Kind.FLAG: (as_flag, FLAG_UNPARSEABLE),
+    Kind.YEAR: (as_year, YEAR_UNPARSEABLE),
+}
+
+
+def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: Any, r: int, c: int, *,
+             html: bool) -> Any:
+    """A cell as the field's kind; what cannot be read is that cell's finding and the field stays empty."""
+    spec = HEADER[path]
+    label = profile.label(path)
+    if isinstance(value, Formula) and value.text is None:
+        block.note(FORMULA_BY_VALUE.finding(path, label=label, value=_text(value.value)), r, c)
+    if spec.kind is Kind.MONEY:
+        unit = found.units.get(path, profile.money_unit)
+        try:
+            amount = as_money(value, unit)
+        except ValueError:
+            block.note(AMOUNT_UNPARSEABLE.finding(path, label=label, value=_text(value)[:60], unit=unit), r, c)
+            return None
+        written = money_unit_written(value)
+        if amount is not None and written is not None and written != unit:
+            block.note(AMOUNT_CONVERTED.finding(path, label=label, value=_text(value)[:60], amount=f"{amount:.2f}"),
+                       r, c)
+        return amount
+    typed = _CONVERTERS.get(spec.kind)
+    if typed is not None:
+        convert, rule_ = typed
+        try:
+            return convert(value)
+        except ValueError:
+            block.note(rule_.finding(path, label=label, value=_text(value)[:60]), r, c)
+            return None
+    text = _cell_text(block, label, path, value, r, c)
+    if text is not None and html and spec.kind is Kind.LONG_TEXT:
+        tags = html_tags(text)
+        if tags:
+            block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
+            text = html_to_text(text)
+    return text
+
+
+def _cell_text(block: _Block, label: str, path: str, value: Any, r: int, c: int) -> str | None:
+    """A cell as text: control characters removed and reported; past what one cell holds, reported and left
+    out (the rest of the form is still read)."""
+    text = value if value.__class__ is str else as_text(value)
+    if text is None:
+        return None
+    if has_controls(text):
+        block.note(CONTROLS_REMOVED.finding(path, label=label), r, c)
+        text = strip_controls(text)
+    if len(text.strip()) > MAX_CELL_CHARS:
+        block.note(VALUE_TOO_LONG.finding(path, label=label, length=len(text), limit=MAX_CELL_CHARS), r, c)
+        return None
+    return text.strip() or None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The indicator tables
+# ----------------------------------------------------------------------------------------------------------
+def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, template: bool
+                ) -> list[_RawRow]:
+    """The tables' rows as cells by key. Heading rows, repeated headings, period headings, footers and note rows
+    are not indicators; whatever else lies outside the columns is reported."""
+    grid = block.grid
+    vocab = vocabulary()
+    out: list[_RawRow] = []
+    pending = period  # the latest period heading: it names the table that follows it
+    for index, table in enumerate(tables):
+        for r in range(table.header_row, table.header_row + table.header_rows):
+            for c, value in enumerate(grid.rows[r]):
+                if not is_blank(value):
+                    block.used.add((r, c))
+                    pending = (vocab.period(value) if isinstance(value, str) else None) or pending
+        table.period = table.period or pending
+        stop = table.end if table.end is not None else \
+            (tables[index + 1].header_row if index + 1 < len(tables) else block.last)
+        cols = table.columns
+        last_col = max(cols.values())
+        core_only = set(cols) <= set(CORE)
+        current = table.period
+        for r in range(table.header_row + table.header_rows, min(stop, len(grid.rows))):
+            row = grid.rows[r]
+            if row.count(None) == len(row):
+                continue  # the template's empty rows: most of the table
+            inside = set(cols.values()) | ({last_col + 1} if core_only and not template else set())
+            others = [c for c, v in enumerate(row) if c not in inside and not is_blank(v)]
+            cells = {k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}
+            extra = (row[last_col + 1] if last_col + 1 < len(row) else None, r, last_col + 1) \
+                if core_only and not template else None
+            filled = [k for k, (v, _, _) in cells.items() if not is_blank(v)] + \
+                (["extra"] if extra is not None and not is_blank(extra[0]) else [])
+            texts = [_text(row[c]).strip() for c in range(len(row)) if not is_blank(row[c])]
+            # a period heading: a row of its own, or a cell left of the columns spanning the table's rows
+            headed = [c for c in range(len(row)) if isinstance(row[c], str) and vocab.period(row[c]) is not None]
+            if headed:
+                current = pending = vocab.period(row[headed[0]])
+                block.used.update((r, c) for c in headed)
+                others = [c for c in others if c not in headed]
+                filled = [k for k in filled if k == "extra" or cells[k][2] not in headed]
+                if not filled and not others:
+                    continue
+            if len(texts) == 1 and vocab.is_section(_YEAR_PREFIX.sub("", label_key(texts[0]))):
+                block.used.update((r, c) for c in range(len(row)) if not is_blank(row[c]))
+                continue  # a section heading inside the table region
+            footer = [c for c, v in enumerate(row) if isinstance(v, str) and vocab.is_footer(_footer_head(v))]
+            if footer:
+                _footer_row(block, row, r, footer)
+                continue
+            if len(filled) == 1 and not others and filled[0] != "extra" and \
+                    _NOTE.match(_text(cells[filled[0]][0]).strip()) and filled[0] not in ("name", "target"):
+                block.note(CONTENT_UNPLACED.finding(None, text=_text(cells[filled[0]][0])[:60]), r, cells[filled[0]][2])
+                block.used.add((r, cells[filled[0]][2]))
+                continue
+            for c in others:
+                block.note(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c)
+                block.used.add((r, c))
+            if filled:
+                out.append(_RawRow(cells, extra, current, index))
+    return out
+
+
+def _footer_head(text: str) -> str:
+    return re.split(r"[：:]", text, maxsplit=1)[0]
+
+
+def _footer_row(block: _Block, row: list[Any], r: int, footer: list[int]) -> None:
+    """A footer row (填报人：… 填报日期：…): labels and what is filled beside them are the form's, not indicators."""
+    block.used.update((r, c) for c in footer)
+    for c, value in enumerate(row):
+        if is_blank(value) or c in footer:
+            continue
+        if c - 1 in footer or c - 2 in footer:
+            block.used.add((r, c))  # what was written beside a footer label (a name, a date)
+            continue
+        block.note(CONTENT_UNPLACED.finding(None, text=_text(value)[:60]), r, c)
+        block.used.add((r, c))
+
+
+def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | None], bool, bool]:
+    """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous."""
+    l1s, l2s = profile.all_level1_spellings(), profile.all_level2_spellings()
+    kinds = ["-" if v is None else "L1" if v in l1s else "L2" if v in l2s else "T" for v in values]
+    off_home = any((k == "L1" and p != 0) or (k == "L2" and p != 1) for p, k in enumerate(kinds))
+    texts_at = [p for p, k in enumerate(kinds) if k == "T"]
+    full = values[2] is not None and values[3] is not None
+    regular = not off_home and values[4] is None and (all(p >= 2 for p in texts_at) or full)
+    if regular:
+        return values[:4], False, False
+
+    level1 = next((v for v, k in zip(values, kinds, strict=True) if k == "L1"), None)
+    level2 = next((v for v, k in zip(values, kinds, strict=True) if k == "L2"), None)
+    texts = [values[p] for p in texts_at]
+    if len(texts) > 2:
+        return values[:4], False, True
+    name: str | None = None
+    target: str | None = None
+    if len(texts) == 2:
+        name, target = texts
+    elif len(texts) == 1 and texts[0] is not None:
+        if _looks_like_target(texts[0], profile):
+            target = texts[0]
+        else:
+            name = texts[0]
+    return [level1, level2, name, target], True, False
+
+
+def _looks_like_target(text: str, profile: Profile) -> bool:
+    return parse_target(text).kind in ("quantitative", "deadline") or text in profile.qualitative_values
+
+
+def _source_pos(cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> tuple[int, int]:
+    """The cell a placed value came from; for an empty value, the cell where it belongs."""
+    for v, r, c in cells:
+        if value is not None and (strip_controls(_text(v)).strip() or None) == value:
+            return r, c
+    return cells[default_pos][1], cells[default_pos][2]
+
+
+def _merged(grid: Grid, r: int, c: int) -> bool:
+    sr, sc = r + grid.origin[0], c + grid.origin[1]
+    return any(r1 <= sr <= r2 and c1 <= sc <= c2 for r1, c1, r2, c2 in grid.merged)
+
+
+def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value: Any, r: int, c: int
+                    ) -> str | None:
+    """One table cell as trimmed text, control characters removed and reported."""
+    if value is None:
+        return None
+    label = profile.column_label(key)
+    if isinstance(value, Formula) and value.text is None:
+        block.note(FORMULA_BY_VALUE.finding(f"indicators[{index}].{key}", label=label, value=_text(value.value)),
+                   r, c)
+    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS:
+        return value.strip() or None
+    return _cell_text(block, label, f"indicators[{index}].{key}", value, r, c)
+
+
+def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], profile: Profile, *,
+                     template: bool) -> list[Indicator]:
+    """Indicator rows; blank levels inherit from above (merged cells), per table and period.
+
+    In the old four-column layout, shifted rows are set right. In our template the columns are fixed by
+    validation, so a cell is read where it is, and a blank level inherits only when the cell is merged. A table
+    without a level-1 column takes level 1 from level 2 through the profile's vocabulary (an info finding)."""
+    grid = block.grid
+    out: list[Indicator] = []
+    current1: str | None = None
+    current2: str | None = None
+    scope: tuple[int, Period | None] | None = None
+    inferred_tables: set[int] = set()
+    for raw in rows:
+        index = len(out)
+        if scope != (raw.table, raw.period):
+            scope, current1, current2 = (raw.table, raw.period), None, None
+        table = tables[raw.table]
+        values = {k: _indicator_cell(block, profile, index, k, v, r, c) for k, (v, r, c) in raw.cells.items()}
+        core_cells = [raw.cells.get(k, (None, raw.cells["name"][1], -1)) for k in CORE]
+        core = [values.get(k) for k in CORE]
+        moved = ambiguous = False
+        if not template and set(raw.cells) <= set(CORE) and "level1" in raw.cells:
+            extra = raw.extra
+            spill = _indicator_cell(block, profile, index, "target", extra[0], extra[1], extra[2]) \
+                if extra is not None else None
+            placed, moved, ambiguous = _place_row([*core, spill], profile)
+            core_cells = [*core_cells, extra if extra is not None else (None, 0, 0)]
+        else:
+            placed = core
+        level1, level2, name, target = placed
+        r0 = raw.cells["name"][1]
+        c0 = min(c for _, _, c in raw.cells.values())
+        inferred = False
+        has_level1 = "level1" in table.columns
+        if level1 is None and has_level1 and (not template or _merged(grid, *raw.cells["level1"][1:])):
+            level1 = current1
+            owner = profile.canonical_level2(level2)
+            if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
+                level1, inferred = owner[0], True
+        if level1 != current1:
+            current2 = None
+        if level2 is None and "level2" in table.columns and \
+                (not template or _merged(grid, *raw.cells["level2"][1:])):
+            level2 = current2
+        current1, current2 = level1, level2
+        if not has_level1 and level1 is None:
+            owner = profile.canonical_level2(level2)
+            if owner is not None:
+                level1 = owner[0]
+                if raw.table not in inferred_tables:
+                    inferred_tables.add(raw.table)
+                    hr, hc = table.header_row, min(table.columns.values())
+                    block.note(LEVEL1_INFERRED.finding(f"indicators[{index}].level1",
+                                                       level2=profile.column_label("level2"),
+                                                       level1=profile.column_label("level1")), hr, hc)
+
+        row_values = dict(values)
+        row_values.update(zip(CORE, (level1, level2, name, target), strict=True))
+        for key in raw.cells:
+            value = row_values.get(key)
+            if key in CORE and (moved or value != values.get(key)):
+                where = _source_pos(core_cells, value, CORE.index(key))
+            else:
+                where = raw.cells[key][1:]
+            block.cells[f"indicators[{index}].{key}"] = where
+        block.used.update((r, c) for v, r, c in raw.cells.values() if not is_blank(v))
+        if raw.extra is not None and not is_blank(raw.extra[0]):
+            block.used.add(raw.extra[1:])
+        if ambiguous:
+            text = "｜".join(v or "" for v in core)
+            block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text=text), r0, c0)
+        if moved or inferred:
+            spill_value = _text(raw.extra[0]).strip() if raw.extra is not None and not is_blank(raw.extra[0]) \
+                else None
+            before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
+            after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
+            block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
+        extras = {k: v for k, v in values.items() if k not in CORE}
+        out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period, **extras))
+    return out
+
+
+__all__ = ["INDICATOR_PREFIX", "COLUMNS", "FormRead", "detect", "locate_forms", "not_a_declaration"]
