@@ -22,6 +22,8 @@ from ..findings import Finding
 from ..htmltext import html_tags, html_to_text
 from ..labels import (
     SELF_EVALUATION_TITLE,
+    TABLE_GROUP_HEADINGS,
+    YEAR_LINE,
     is_title,
     label_key,
     title_profiles,
@@ -53,6 +55,7 @@ from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_wri
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
 _YEAR_PREFIX = re.compile(r"^[(（]?\d{4}[)）]?年度?")
 CORE = ("level1", "level2", "name", "target")
+_GROUP_KEYS = frozenset(label_key(h) for h in TABLE_GROUP_HEADINGS)
 CellRange = tuple[int, int, int, int]
 
 
@@ -125,12 +128,16 @@ def _classify(text: str) -> tuple[str, Any]:
     vocab = vocabulary()
     if is_title(text):
         return "form", year_of_title(text)
+    if YEAR_LINE.match(text):
+        return "form", year_of_title(text)
+    split = _split_label(text)
+    if split is not None:
+        return "label", split
     year = year_of_title(text) if _YEAR_PREFIX.match(label_key(text)) else None
     key = _YEAR_PREFIX.sub("", label_key(text))
-    if key in ("", "年度") or vocab.is_section(key) or vocab.period(key) is not None:
+    if vocab.is_section(key) or vocab.period(key) is not None:
         return "form", year
-    split = _split_label(text)
-    return ("label", split) if split is not None else ("other", None)
+    return "other", None
 
 
 @lru_cache(maxsize=16384)
@@ -182,9 +189,11 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
     keys = _header_keys(row)
     if _is_table_header(keys):
         return keys, 1
-    if r + 1 >= last:
+    if r + 1 >= last or not (keys or any(isinstance(v, str) and label_key(v) in _GROUP_KEYS for v in row)):
         return None
     below = grid.rows[r + 1]
+    if _is_table_header(_header_keys(below)):
+        return None  # the heading is the next row alone
     width = max(len(row), len(below))
     combined = [below[c] if c < len(below) and not is_blank(below[c]) else (row[c] if c < len(row) else None)
                 for c in range(width)]
