@@ -33,7 +33,7 @@ PERIOD_HEADINGS: dict[Period, tuple[str, ...]] = {
 }
 # A heading over a table's level columns in two-row headers (绩效指标 merged over 一级 / 二级 / 三级).
 TABLE_GROUP_HEADINGS = ("绩效指标", "指标", "绩效指标体系")
-YEAR_LINE = re.compile(r"^[(（]?\s*(\d{4})\s*[)）]?\s*年度?$")
+YEAR_LINE = re.compile(r"^[(（]?\s*(\d{4})\s*[)）]?\s*年度?\s*[)）]?$")
 TITLE_YEAR = re.compile(r"(\d{4})\s*年")
 
 

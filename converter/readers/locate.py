@@ -31,7 +31,7 @@ from ..labels import (
     year_of_title,
 )
 from ..model import MAX_CELL_CHARS, Indicator, Kind, Period, has_controls, strip_controls
-from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile_names
+from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
 from ..rules import (
     AMOUNT_CONVERTED,
     AMOUNT_UNPARSEABLE,
@@ -135,7 +135,7 @@ def _classify(text: str) -> tuple[str, Any]:
         return "label", split
     year = year_of_title(text) if _YEAR_PREFIX.match(label_key(text)) else None
     key = _YEAR_PREFIX.sub("", label_key(text))
-    if vocab.is_section(key) or vocab.period(key) is not None:
+    if vocab.is_section(key) or vocab.is_section(strip_unit(key)) or vocab.period(key) is not None:
         return "form", year
     return "other", None
 
@@ -328,6 +328,7 @@ class _Found:
     titles: list[str] = field(default_factory=list)
     year: tuple[Any, int, int] | None = None
     period: Period | None = None  # a table heading (长期绩效指标) just above the first table
+    section_unit: MoneyUnit | None = None  # the unit a funds heading states (项目资金（万元）)
 
 
 def _scan_header(block: _Block, stop: int) -> _Found:
@@ -342,6 +343,9 @@ def _scan_header(block: _Block, stop: int) -> _Found:
             kind, detail = _classify(value.strip())
             if kind == "form":
                 block.used.add((r, c))
+                unit = unit_of_label(label_key(value))
+                if unit is not None:
+                    found.section_unit = unit  # 项目资金（万元）: the unit of the amounts below it
                 if _is_title(value):
                     found.titles.append(value)
                 if detail and found.year is None:
@@ -354,6 +358,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 continue
             path, inline, unit = detail
             block.used.add((r, c))
+            unit = unit or (found.section_unit if HEADER[path].kind is Kind.MONEY else None)
             if unit is not None:
                 found.units.setdefault(path, unit)
             if path in found.raw:
@@ -363,7 +368,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 continue
             vc = grid.merge_end_col(r, c) + 1
             neighbour = grid.value(r, vc)
-            if _is_label(neighbour):
+            if _is_label(neighbour) or (is_blank(neighbour) and _row_of_labels(row)):
                 below = grid.value(r + 1, c) if r + 1 < stop else None
                 if not is_blank(below) and not _is_label(below) and (r + 1, c) not in block.used and \
                         _classify(_text(below).strip())[0] == "other":
@@ -375,6 +380,12 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 found.raw[path] = (neighbour, r, vc)
                 block.used.add((r, vc))
     return found
+
+
+def _row_of_labels(row: list[Any]) -> bool:
+    """Whether a row holds labels only (总体目标 | 中长期目标 | 年度目标): their values are in the row below."""
+    filled = [v for v in row if not is_blank(v)]
+    return len(filled) >= 2 and all(_is_label(v) for v in filled)
 
 
 def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name: str | None) -> FormRead | None:
@@ -612,6 +623,8 @@ def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | N
     """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous."""
     l1s, l2s = profile.all_level1_spellings(), profile.all_level2_spellings()
     kinds = ["-" if v is None else "L1" if v in l1s else "L2" if v in l2s else "T" for v in values]
+    if kinds[0] == "L1" and kinds[1] == "L2":  # both levels at home: what follows is name and target, even a
+        kinds[2:4] = ["-" if v is None else "T" for v in values[2:4]]  # name that is a vocabulary word (满意度)
     off_home = any((k == "L1" and p != 0) or (k == "L2" and p != 1) for p, k in enumerate(kinds))
     texts_at = [p for p, k in enumerate(kinds) if k == "T"]
     full = values[2] is not None and values[3] is not None
