@@ -42,7 +42,7 @@ class FieldSpec:
     @property
     def spellings(self) -> tuple[str, ...]:
         """The label and every other spelling forms in use print for this field."""
-        return (self.label, *self.meta.spellings)
+        return tuple(dict.fromkeys((self.label, *self.meta.spellings)))
 
 
 def _meta(info: FieldInfo) -> Meta | None:

@@ -1,9 +1,10 @@
 """The words forms print, as a reader recognises them: field labels, column headings, titles and headings.
 
-A reader is generous: it knows the labels of every profile (and every spelling the model declares), so a form is
-read whatever its layout; which profile it follows is decided afterwards (``detect``). Labels are compared after
-normalisation (``label_key``), so ``项目名称*：``, ``项目名称:``, ``项目\\n名称`` and ``项目名称＊`` are one label, and a
-money label matches with or without its unit (``项目总预算（万元）`` says which unit the form's amounts are in).
+A reader is generous: it knows the labels of every profile (and every spelling the model declares), so a form
+is read whatever its layout; which profile it follows is decided afterwards (``detect``). Labels are compared
+after normalisation (``label_key``), so ``项目名称*：``, ``项目名称:``, ``项目\\n名称`` and ``项目名称＊`` are
+one label, and a money label matches with or without its unit (``项目总预算（万元）`` says which unit the
+form's amounts are in).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .model import Kind, Period
 from .profile import MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
 
 _STRIP = re.compile(r"[\s*:：＊※]+")
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]|\d{1,2}[、.．])")
+_NUMBERING = re.compile(  # 一、 （二） 3. — outline numbers before a heading
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]|\d{1,2}[、.．])")
 
 # Generic words of these forms, whatever the profile: the title every declaration carries, the table headings of
 # forms with long-term and annual tables, and the columns that only a self-evaluation (绩效自评表) has.

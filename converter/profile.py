@@ -10,7 +10,6 @@ import json
 import re
 from functools import cache
 from importlib import resources
-
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

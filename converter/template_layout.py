@@ -91,9 +91,10 @@ def period_of_table_name(name: str) -> tuple[bool, Period | None]:
     """(whether the name marks an indicator table, its period)."""
     if name == INDICATORS_NAME:
         return True, None
-    for period in ("annual", "long_term"):
-        if name == table_name(period):  # type: ignore[arg-type]
-            return True, period  # type: ignore[return-value]
+    periods: tuple[Period, ...] = ("annual", "long_term")
+    for period in periods:
+        if name == table_name(period):
+            return True, period
     return False, None
 
 

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -17,7 +18,7 @@ from oletools.olevba import VBA_Parser
 
 from converter import canonical
 from converter.reading import read_file
-from converter.sheet_layout import LIVE_BUDGET, LIVE_INDICATOR, LIVE_SUMMARY, LIVE_TARGET_PARTS
+from converter.template_layout import LIVE_BUDGET, LIVE_INDICATOR, LIVE_SUMMARY, LIVE_TARGET_PARTS
 from xl_addin import functions
 from xl_addin.addin import build, macro_text, quickstart_addin
 from xl_addin.book import OpenpyxlBook
@@ -29,6 +30,7 @@ from .conftest import DATA
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
+SAMPLE_EXAMPLES = sorted((ROOT / "examples").glob("declarations-2020-*.xlsx"))
 CUSTOMUI = "{http://schemas.microsoft.com/office/2006/01/customui}"
 
 
@@ -38,28 +40,61 @@ def test_function_names_are_the_ones_the_template_calls() -> None:
     assert names == {LIVE_INDICATOR, LIVE_BUDGET, LIVE_SUMMARY, LIVE_TARGET_PARTS}
 
 
+_CALL = re.compile(r'^=IFERROR\((PG_\w+)\((.*)\),"[^"]*"\)$')
+
+
+def _excel_args(ws: Any, args: str) -> list[Any]:
+    """The values Excel passes for a formula's arguments: a cell's value, a range as rows, a literal as text."""
+    out: list[Any] = []
+    for arg in args.split(","):
+        arg = arg.replace("$", "")
+        if arg.startswith('"'):
+            out.append(arg.strip('"') or None)
+        elif ":" in arg:
+            out.append([[c.value for c in row] for row in ws[arg]])
+        else:
+            value = ws[arg].value
+            out.append(float(value) if isinstance(value, int) else value)
+    return out
+
+
+def _live_checks(path: Path, sheet: str) -> dict[int, tuple[str, list[Any]]]:
+    """Row → (function, arguments) of every live check the workbook's 校验 column holds."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    calls = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            m = _CALL.match(cell.value) if isinstance(cell.value, str) else None
+            if m:
+                calls[cell.row] = (m.group(1), _excel_args(ws, m.group(2)))
+    return calls
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_functions_agree_with_check_on_the_sample(path: Path) -> None:
+    """What the template's 校验 column shows — its own formulas, evaluated with the values Excel would pass — is
+    what `perfgoal check` says of the same rows and amounts."""
     (d,) = read_file(path).declarations
-    decl = d.declaration
-    wb = openpyxl.load_workbook(path)
-    ws = wb[d.sheet or ""]
-    end, year = ws["D5"].value, ws["B2"].value  # what Excel passes: a datetime and a float
-    for i, ind in enumerate(decl.indicators):
+    calls = _live_checks(path, d.sheet or "")
+    indicator_calls = [(row, args) for row, (fn, args) in sorted(calls.items()) if fn == LIVE_INDICATOR]
+    filled = [(row, args) for row, args in indicator_calls if any(a for a in args[:4])]
+    assert len(filled) == len(d.declaration.indicators)
+    for i, (_row, args) in enumerate(filled):
         expected = [f.message for f in d.findings if (f.field or "").startswith(f"indicators[{i}].")
                     and f.severity != "info"]
-        got = functions.PG_CHECK_INDICATOR(ind.level1, ind.level2, ind.name, ind.target, end, float(year))
-        assert got == ("；".join(expected) if expected else "✓"), (i, ind)
-    amounts = [None if v is None else float(v) for v in decl.budget.model_dump().values()]
+        assert functions.PG_CHECK_INDICATOR(*args) == ("；".join(expected) if expected else "✓"), (i, args)
+    budget_calls = [args for fn, args in calls.values() if fn == LIVE_BUDGET]
     budget = [f.message for f in d.findings if (f.field or "").startswith("budget.")]
-    assert functions.PG_CHECK_BUDGET(*amounts) == ("；".join(budget) if budget else "✓")
-    rows = [[i.level1, i.level2, i.name, i.target] for i in decl.indicators] + [[None] * 4] * 3
-    counted = [f for f in d.findings if f.code[0] in "BGI" and f.severity != "info"
-               and f.code != "I016"]  # the summary is given no plan dates
-    errors = sum(f.severity == "error" for f in counted)
-    warnings = sum(f.severity == "warning" for f in counted)
-    summary = functions.PG_SHEET_SUMMARY(rows, *amounts)
-    assert summary == ("✓" if not counted else f"错误 {errors} 条，警告 {warnings} 条")
+    for args in budget_calls:
+        assert functions.PG_CHECK_BUDGET(*args) == ("；".join(budget) if budget else "✓")
+    (summary_args,) = [args for fn, args in calls.values() if fn == LIVE_SUMMARY]
+    if d.declaration.indicators[0].period is None:  # two tables: the summary counts the annual one
+        counted = [f for f in d.findings if f.code[0] in "BGI" and f.severity != "info"
+                   and f.code != "I016"]  # the summary is given no plan dates
+        errors = sum(f.severity == "error" for f in counted)
+        warnings = sum(f.severity == "warning" for f in counted)
+        assert functions.PG_SHEET_SUMMARY(*summary_args) == \
+            ("✓" if not counted else f"错误 {errors} 条，警告 {warnings} 条")
 
 
 def test_functions_cope_with_what_excel_passes() -> None:
@@ -188,7 +223,7 @@ class ScriptedUI:
 
 def test_validate_sheet_marks_cells_and_lists_findings(tmp_path: Path) -> None:
     path = tmp_path / "form.xlsx"
-    shutil.copyfile(EXAMPLES[0], path)
+    shutil.copyfile(SAMPLE_EXAMPLES[0], path)
     book = OpenpyxlBook(path)
     ui = ScriptedUI()
     findings = validate_sheet(book, ui)
@@ -217,7 +252,7 @@ def test_validate_sheet_marks_cells_and_lists_findings(tmp_path: Path) -> None:
 
 def test_validate_refuses_the_results_sheet(tmp_path: Path) -> None:
     path = tmp_path / "form.xlsx"
-    shutil.copyfile(EXAMPLES[0], path)
+    shutil.copyfile(SAMPLE_EXAMPLES[0], path)
     book = OpenpyxlBook(path)
     validate_sheet(book, ScriptedUI())
     book.save()
@@ -229,32 +264,32 @@ def test_validate_refuses_the_results_sheet(tmp_path: Path) -> None:
 def test_export_and_import_json(tmp_path: Path) -> None:
     expected = json.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
     out = tmp_path / "out.json"
-    assert export_json(OpenpyxlBook(EXAMPLES[3]), ScriptedUI(str(out))) == out
+    assert export_json(OpenpyxlBook(SAMPLE_EXAMPLES[3]), ScriptedUI(str(out))) == out
     assert json.loads(out.read_text(encoding="utf-8")) == expected[3]
     ui = ScriptedUI(str(out))
-    made = import_json(OpenpyxlBook(EXAMPLES[0]), ui)
+    made = import_json(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
     assert made is not None and ui.opened == [str(made)]
     assert canonical.dumps(read_file(made).declarations[0].declaration) == out.read_text(encoding="utf-8")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     ui = ScriptedUI(str(bad))
-    assert import_json(OpenpyxlBook(EXAMPLES[0]), ui) is None and "不是有效" in ui.alerts[0]
-    assert export_json(OpenpyxlBook(EXAMPLES[0]), ScriptedUI(None)) is None  # cancelled
+    assert import_json(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui) is None and "不是有效" in ui.alerts[0]
+    assert export_json(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ScriptedUI(None)) is None  # cancelled
 
 
 def test_new_form_and_bulk_convert(tmp_path: Path) -> None:
     ui = ScriptedUI(str(tmp_path / "新表.xlsx"))
-    made = new_form(OpenpyxlBook(EXAMPLES[0]), ui)
+    made = new_form(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
     assert made is not None and made.exists() and ui.opened == [str(made)]
     source = tmp_path / "收到"
     source.mkdir()
-    for p in EXAMPLES[:3]:
+    for p in SAMPLE_EXAMPLES[:3]:
         shutil.copyfile(p, source / p.name)
     ui = ScriptedUI(str(source), str(tmp_path / "结果"))
-    report = bulk_convert(OpenpyxlBook(EXAMPLES[0]), ui)
+    report = bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
     assert report is not None and (report.files, report.declarations) == (3, 3)
     assert ui.opened == [str(tmp_path / "结果" / "汇总.xlsx")]
-    assert bulk_convert(OpenpyxlBook(EXAMPLES[0]), ScriptedUI(str(source), str(source))) is None
+    assert bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ScriptedUI(str(source), str(source))) is None
 
 
 def test_validate_on_a_sheet_without_a_form(tmp_path: Path) -> None:

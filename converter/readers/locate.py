@@ -457,7 +457,7 @@ def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
 
 
 def _score(profile: Profile, level1: set[str], level2: set[str], paths: set[str], keys: set[str],
-           has_periods: bool, titled: set[str], units: set[str]) -> float:
+           has_periods: bool, titled: set[str], units: set[MoneyUnit]) -> float:
     score = 3.0 if profile.name in titled else 0.0
     names1 = set(profile.level1_names())
     for value in level1:
@@ -763,4 +763,4 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
     return out
 
 
-__all__ = ["INDICATOR_PREFIX", "COLUMNS", "FormRead", "detect", "locate_forms", "not_a_declaration"]
+__all__ = ["COLUMNS", "INDICATOR_PREFIX", "FormRead", "detect", "locate_forms", "not_a_declaration"]

@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import write_bytes
 from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
-from ..model import MAX_CELL_CHARS, SCHEMA_VERSION, YEAR_MIN, YEAR_MAX, Declaration, Kind, Meta
+from ..model import SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, Declaration, Kind, Meta
 from ..profile import DEFAULT_PROFILE, Profile, load_profile
 from ..rules import CATALOGUE
 from ..template_layout import (
