@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import ClassVar, Literal
@@ -19,6 +20,21 @@ from .model import Kind, Period
 
 MoneyUnit = Literal["元", "万元"]
 _UNIT_SUFFIX = re.compile(r"\s*[（(]\s*(?:万?元)\s*[)）]\s*$")
+
+
+# What one unit a form may print is worth in 元 (the model's unit). Every conversion goes through these, in Decimal.
+MONEY_FACTOR: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10_000)}
+
+
+def in_unit(amount: Decimal, unit: MoneyUnit) -> Decimal:
+    """An amount in 元 expressed in ``unit``, exactly (123456.78 元 → 12.345678 万元)."""
+    return amount / MONEY_FACTOR[unit] if unit != "元" else amount
+
+
+def money_places(unit: MoneyUnit) -> int:
+    """Decimal places an amount of 分 precision needs in ``unit`` (2 in 元, 6 in 万元)."""
+    exponent = MONEY_FACTOR[unit].normalize().as_tuple().exponent
+    return 2 + (exponent if isinstance(exponent, int) else 0)
 
 
 def strip_unit(label: str) -> str:

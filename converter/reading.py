@@ -9,16 +9,21 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
+import olefile
+import python_calamine
+
+from .findings import Finding, Severity
 from .model import Declaration
 from .pool import Failure, WatchdogPool
-from .profile import profile_names
+from .profile import UnknownProfileError, profile_names
 from .readers.grid import Grid
-from .readers.legacy import FormRead, locate_forms
+from .readers.locate import FormRead, locate_forms, not_a_declaration
 from .readers.text_export import decode, grid_from_text
 from .readers.workbook import CellRange, template_names, workbook_grids
 from .rules import (
@@ -32,6 +37,7 @@ from .rules import (
     FILE_UNREADABLE,
     check,
 )
+from .syserrors import os_reason, trim_detail
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one file
 DEFAULT_MEMORY = 2 << 30  # bytes of address space for one reading process
@@ -120,12 +126,82 @@ def sniff(data: bytes) -> tuple[str, Names]:
     return "text", _NO_NAMES
 
 
-def _is_encrypted_ooxml(data: bytes) -> bool:
-    """Password-protected xlsx files are OLE containers holding an ``EncryptedPackage`` stream."""
-    return "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]
+_BIFF_BOF, _BIFF_EOF, _BIFF_FILEPASS, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x002F, 0x0085
 
 
-def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, CellRange]]]:
+def _biff_has_filepass(stream: bytes) -> bool:
+    """Whether a BIFF5/BIFF8 workbook stream is encrypted: a FILEPASS record among the workbook globals,
+    which Excel writes right after the first BOF; the globals end at the first sheet entry or at EOF.
+
+    Record headers (type, length) are never encrypted, so the walk holds for every cipher Excel uses."""
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        if pos == 0 and kind != _BIFF_BOF:
+            return False  # not a BIFF5/8 workbook stream: let the reader say what it is
+        if kind == _BIFF_FILEPASS:
+            return True
+        if kind in (_BIFF_BOUNDSHEET, _BIFF_EOF):
+            return False
+        pos += 4 + size
+    return False
+
+
+def _ole_encrypted(data: bytes) -> bool:
+    """Whether an OLE compound file is an encrypted workbook, by its content whatever its name:
+    a password-protected xlsx/xlsb is an OLE container holding an ``EncryptedPackage`` stream, and an
+    encrypted xls keeps its ``Workbook`` (BIFF8) or ``Book`` (BIFF5) stream but starts it with FILEPASS.
+
+    A compound file olefile cannot parse is left to calamine, which names the damage."""
+    try:
+        with olefile.OleFileIO(data) as ole:
+            if ole.exists("EncryptedPackage"):
+                return True
+            stream = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)
+            return stream is not None and _biff_has_filepass(ole.openstream(stream).read())
+    except Exception:  # olefile raises several types for damaged containers
+        return False
+
+
+# What calamine's messages mean, most specific first: (a fragment of the lower-cased message, phrase).
+_READER_PHRASES = (
+    ("cell limit exceeded", "表格范围过大，超过可读取的单元格数"),
+    ("failed to fill whole buffer", "文件不完整，数据在中途结束"),
+    ("unexpected eof", "文件不完整，数据在中途结束"),
+    ("declared uncompressed size", "压缩包中部件的实际大小与声明不符"),
+    ("zip error", "压缩结构已损坏"),
+    ("invalid zip", "压缩结构已损坏"),
+    ("xml error", "工作簿中的 XML 内容损坏"),
+    ("xml attribute", "工作簿中的 XML 内容损坏"),
+    ("xml encoding", "工作簿中的 XML 内容损坏"),
+    ("cfb error", "旧版 Excel 文件（xls）的复合文档结构损坏"),
+    ("xlsb error", "二进制工作簿（xlsb）内容损坏"),
+    ("xlsx error", "工作簿（xlsx）内容损坏"),
+    ("xls error", "旧版 Excel 工作簿（xls）内容损坏"),
+    ("ods error", "开放文档表格（ods）内容损坏"),
+    ("vba error", "工作簿中的宏项目损坏"),
+    ("deserializer error", "单元格内容无法解析"),
+    ("i/o error", "读取文件内容时出错"),
+)
+_READER_TYPES: tuple[tuple[type[Exception], str], ...] = (
+    (python_calamine.ZipError, "压缩结构已损坏"),
+    (python_calamine.XmlError, "工作簿中的 XML 内容损坏"),
+)
+
+
+def reader_reason(exc: Exception) -> str:
+    """A Chinese phrase for why calamine could not read a workbook, with its own words as detail:
+    ``旧版 Excel 工作簿（xls）内容损坏（Xls error: …）``. Unknown messages get a general phrase, never only English."""
+    detail = trim_detail(str(exc)) or type(exc).__name__
+    lowered = detail.lower()
+    phrase = next((p for fragment, p in _READER_PHRASES if fragment in lowered), None)
+    if phrase is None:
+        phrase = next((p for kind, p in _READER_TYPES if isinstance(exc, kind)), "读取工作簿时出错")
+    return f"{phrase}（{detail}）"
+
+
+def _grids(path: Path, profile: str | None = None
+           ) -> tuple[list[Grid], str | None, dict[str, dict[str, CellRange]]]:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise FileProblem(FILE_TOO_LARGE.finding(size=f"{size / 1048576:.1f} MB",
@@ -138,7 +214,7 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
         raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
-    if kind == "encrypted" or (kind == "ole" and _is_encrypted_ooxml(data)):
+    if kind == "encrypted" or (kind == "ole" and _ole_encrypted(data)):
         raise FileProblem(FILE_ENCRYPTED.finding())
     if kind == "text":
         text = decode(data)
@@ -146,13 +222,16 @@ def _grids(path: Path) -> tuple[list[Grid], str | None, dict[str, dict[str, Cell
             raise FileProblem(FILE_UNKNOWN_FORMAT.finding())
         return [grid_from_text(text)], None, {}
     try:
-        grids, profile = workbook_grids(path, named_profile, data)
-        return grids, profile, names
+        # A forced profile is passed on as if the names had given it: the meta sheet is then not read at all.
+        grids, found = workbook_grids(path, profile or named_profile, data)
+        return grids, found, names
     except Exception as exc:  # calamine raises several error types for damaged files
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        if "password" in reason.lower() or "encrypt" in reason.lower():
+        text = str(exc).lower()
+        if isinstance(exc, python_calamine.PasswordError) or "password" in text or "encrypt" in text:
             raise FileProblem(FILE_ENCRYPTED.finding()) from exc
-        raise FileProblem(FILE_UNREADABLE.finding(reason=reason)) from exc
+        if "cannot detect file format" in text:
+            raise FileProblem(FILE_UNKNOWN_FORMAT.finding()) from exc
+        raise FileProblem(FILE_UNREADABLE.finding(reason=reader_reason(exc))) from exc
 
 
 def cell_of(form: FormRead, field: str | None) -> str | None:
@@ -174,54 +253,81 @@ def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) 
     name = form.declaration.project.name
     found = [f.located(file=shown, project=name) for f in form.findings]
     if run_rules:
+        # One cell, one verdict: a cell the reader could not read (an error at that field) is not also
+        # "not filled" or otherwise judged by the rules; the reader's finding says what is wrong with it.
+        unread = {f.field for f in form.findings if f.severity == Severity.ERROR and f.field}
         found += [f.located(sheet=form.sheet, cell=cell_of(form, f.field), file=shown, project=name)
-                  for f in check(form.declaration)]
+                  for f in check(form.declaration) if f.field not in unread]
     return found
 
 
-def read_file(path: str | Path, *, run_rules: bool = True, display: str | None = None) -> FileResult:
+def read_file(path: str | Path, *, run_rules: bool = True, display: str | None = None,
+              profile: str | None = None) -> FileResult:
     """Read every declaration in one file and, by default, check each against the rule catalogue.
 
     Findings name the file as ``display`` (bulk conversion passes the path relative to its input folder).
+    ``profile`` forces a form version, over what the file's meta sheet says and what its vocabulary suggests
+    (for a form whose version cannot be told from its content); an unknown name raises
+    ``UnknownProfileError``, as it is the caller's mistake, not the file's.
     """
+    if profile is not None and profile not in profile_names():
+        raise UnknownProfileError(profile)
     shown = display if display is not None else str(path)
     p = Path(path)
     result = FileResult(shown)
     try:
-        grids, profile, names = _grids(p)
+        grids, detected, names = _grids(p, profile)
     except FileProblem as problem:
         result.findings.append(problem.finding.located(file=shown))
         return result
     except OSError as exc:
-        result.findings.append(FILE_UNREADABLE.finding(reason=exc.strerror or type(exc).__name__).located(file=shown))
+        result.findings.append(FILE_UNREADABLE.finding(reason=os_reason(exc)).located(file=shown))
         return result
-    if profile not in profile_names():
-        profile = None  # an unknown profile in the meta sheet: take the one the vocabulary points to
+    if profile is None and detected in profile_names():
+        profile = detected  # the meta sheet's; a name unknown there leaves it to the vocabulary
     for grid in grids:
         for form in locate_forms(grid, names.get(grid.sheet or ""), profile):
             found = form_findings(form, shown, run_rules=run_rules)
             result.declarations.append(DeclarationResult(form.declaration, found, form.sheet, form.anchor))
     if not result.declarations:
-        detail = "、".join(g.sheet for g in grids if g.sheet) or "文本中没有申报表的标题或栏目"
-        result.findings.append(FILE_NOT_DECLARATION.finding(detail=f"已查看：{detail}").located(file=shown))
+        result.findings.append(FILE_NOT_DECLARATION.finding(detail=_what_was_seen(grids)).located(file=shown))
     return result
+
+
+def _what_was_seen(grids: list[Grid]) -> str:
+    """For F003: what each sheet turned out to be, and what was looked for."""
+    known = [(g.sheet, not_a_declaration(g)) for g in grids]
+    named = [f"工作表“{sheet}”是{kind}，不是申报表" if sheet else f"文本是{kind}，不是申报表"
+             for sheet, kind in known if kind]
+    if named:
+        return "；".join(named)
+    sheets = "、".join(g.sheet for g in grids if g.sheet)
+    looked = "已查找标题“……绩效目标申报表”、栏目（项目名称等）和指标表表头（一级指标、二级指标、三级指标、指标值）"
+    return f"{looked}；已查看：{sheets}" if sheets else f"{looked}；文本中都没有"
+
+
+_EXIT_CODE = re.compile(r"\bexit code (-?\d+)")
 
 
 def failure_finding(failure: Failure) -> Finding:
     """Why an isolated read gave no result: over time (F006), or the reading process died or failed (F008)."""
     if failure.kind == "timeout":
-        return FILE_TIMEOUT.finding(limit=failure.detail)
+        limit = failure.detail
+        return FILE_TIMEOUT.finding(limit=f"{limit[:-2]} 秒" if limit.endswith(" s") else limit)
     reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
-    return FILE_READER_CRASHED.finding(reason=f"{reason} {failure.detail}".strip())
+    detail = trim_detail(_EXIT_CODE.sub(r"退出码 \1", failure.detail), limit=160)
+    return FILE_READER_CRASHED.finding(reason=f"{reason}，{detail}" if detail else reason)
 
 
 def read_files(paths: list[str], *, run_rules: bool = True, timeout: float = DEFAULT_TIMEOUT,
-               memory: int | None = DEFAULT_MEMORY) -> list[FileResult]:
+               memory: int | None = DEFAULT_MEMORY, profile: str | None = None) -> list[FileResult]:
     """``read_file`` for each path, each in a worker process with a time limit and a memory cap, in order.
 
     A file built to exhaust a reader (a sheet whose cells span a million rows, say) can abort the native
     reader, and with it the process; here only a worker dies, and the file gets a finding like any other."""
-    func = functools.partial(read_file, run_rules=run_rules)  # picklable, for spawned workers
+    if profile is not None and profile not in profile_names():
+        raise UnknownProfileError(profile)  # once here, not as a failure in every worker
+    func = functools.partial(read_file, run_rules=run_rules, profile=profile)  # picklable, for spawned workers
     pool: WatchdogPool[FileResult] = WatchdogPool(func, min(len(paths), os.cpu_count() or 1), timeout, memory)
     results = []
     for path, result in zip(paths, pool.map((p,) for p in paths), strict=True):

@@ -22,16 +22,26 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
+from .fields import BUDGET_FIELDS, HEADER, get_field, header_paths
 from .findings import Finding, Severity
-from .model import Budget, Declaration, Indicator, field_labels, get_field
-from .profile import Profile, load_profile
-from .targets import parse_target
+from .model import Budget, Declaration, Indicator, Kind
+from .profile import Profile, in_unit, load_profile, money_places, strip_unit
+from .targets import (
+    COMPARATORS,
+    TargetParts,
+    comparator_of,
+    parse_target,
+    row_parts,
+)
 
 Scope = Literal["reader", "declaration", "budget", "indicator"]
 
-SRC_SH_FORM = "上海市财政项目支出绩效目标申报表（带*为必填项）"
+# Default sources name no document that only some forms rest on: what a form's version says (its fields, lists and
+# indicator tree) is cited by that profile's ``rule_sources``, and ``rule_source`` gives the one that applies.
+SRC_REQUIRED = "所用表式标注的必填项（带*）"
+SRC_LISTS = "所用表式的下拉列表（各地、各年度不同）"
+SRC_TREE = "所用表式的指标体系（一级、二级指标；各表式的依据见其版本说明）"
 SRC_88 = "财预〔2015〕88号《中央部门预算绩效目标管理办法》：绩效目标应细化、量化，尽量定量表述"
-SRC_101 = "财预〔2021〕101号《中央部门项目支出核心绩效目标和指标设置及取值指引（试行）》"
 SRC_SYSTEM = "省级预算管理一体化系统绩效指标规则：定量指标须有比较符号和计量单位，指标名称不超过100字"
 
 
@@ -51,10 +61,13 @@ class Context:
     year: int | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    carried_over: bool = False  # 结转 / 延续: dates and deadlines outside the budget year are expected
 
     @classmethod
     def of(cls, decl: Declaration) -> Context:
-        return cls(load_profile(decl.profile), decl.year, decl.project.start_date, decl.project.end_date)
+        p = decl.project
+        return cls(load_profile(decl.profile), decl.year, p.start_date, p.end_date,
+                   is_carried_over(p.category, p.attribute))
 
 
 CheckFn = Callable[..., Iterable[Hit]]
@@ -101,8 +114,21 @@ def rule(code: str, severity: Severity, title: str, message: str, description: s
     return register
 
 
+def rule_source(rule: Rule, profile: Profile | None = None) -> str | None:
+    """The source a rule rests on in a profile's form: the profile's own citation (``rule_sources``) where it
+    has one, else the rule's default, which names no form-specific document."""
+    return rule.source if profile is None else profile.rule_source(rule.code, rule.source)
+
+
+CARRIED_OVER_WORDS = ("结转", "延续")  # in 项目类别 or 项目属性: the project began in an earlier year
+
+
+def is_carried_over(category: str | None, attribute: str | None) -> bool:
+    """A project carried over from earlier years (项目类别 结转项目, 项目属性 延续)."""
+    return any(w in (text or "") for text in (category, attribute) for w in CARRIED_OVER_WORDS)
+
+
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
-LABELS = field_labels()
 
 # --------------------------------------------------------------------------------------------------
 # Reader and file rules (raised by readers; declared here so every code and message is in one place)
@@ -133,8 +159,9 @@ CONTENT_UNPLACED = declare("R002", W, "无法识别的内容", "无法归入申�
                            "Content the reader could not place is reported, never dropped.", "reader")
 DATE_UNPARSEABLE = declare("R003", E, "日期无法识别", "{label}“{value}”不是有效日期（应为 2020-01-01 或 2020/1/1）",
                            "A date cell whose text is not a date; the field is left empty.", "reader")
-AMOUNT_UNPARSEABLE = declare("R004", E, "金额无法识别", "{label}“{value}”不是有效金额（以元为单位，最多两位小数）",
-                             "An amount cell whose text is not an amount in 元; the field is left empty.", "reader")
+AMOUNT_UNPARSEABLE = declare("R004", E, "金额无法识别", "{label}“{value}”不是有效金额（以{unit}为单位的数字）",
+                             "An amount cell that cannot be read as an amount in the form's unit; the field is left "
+                             "empty.", "reader")
 FLAG_UNPARSEABLE = declare("R005", E, "是/否无法识别", "{label}“{value}”应填“是”或“否”",
                            "A yes/no cell with another value; the field is left empty.", "reader")
 HTML_CONVERTED = declare("R006", INFO, "已去除网页标记", "{label}含网页标记（{tags}），已转为纯文本并保留分段",
@@ -149,15 +176,30 @@ CONTROLS_REMOVED = declare("R010", INFO, "已删除控制字符", "{label}含不
                            "reader")
 
 
+AMOUNT_CONVERTED = declare("R011", INFO, "金额已按所写单位换算", "{label}填写为“{value}”，已按 {amount} 元读取",
+                           "An amount typed with its own unit (50万元 in a form in 元) is converted exactly.", "reader")
+FORMULA_BY_VALUE = declare("R012", W, "公式按计算结果读取",
+                           "{label}是公式单元格，文件未保存公式原文（如 xls），已按计算结果“{value}”读取",
+                           "xls files keep a formula's result but calamine cannot give its text; the value is read.",
+                           "reader")
+VALUE_TOO_LONG = declare("R013", E, "内容过长", "{label}内容过长（{length} 个字符，单元格最多 {limit} 个），未读取",
+                         "A value longer than one Excel cell holds cannot be kept in a workbook; the rest of the "
+                         "form is still read.", "reader")
+LEVEL1_INFERRED = declare("R014", INFO, "已根据二级指标推断一级指标",
+                          "指标表没有“{level1}”列，已根据“{level2}”按本表式的指标体系推断",
+                          "A table without a level-1 column takes level 1 from level 2 through the profile's "
+                          "vocabulary.", "reader")
+
+
 # --------------------------------------------------------------------------------------------------
 # Header fields and dates
 # --------------------------------------------------------------------------------------------------
 @rule("H001", E, "必填项未填", "必填项“{label}”未填写",
-      "Fields marked * on the form must be filled.", "declaration", SRC_SH_FORM)
+      "Fields the form marks as required (*) must be filled.", "declaration", SRC_REQUIRED)
 def required_fields(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     for path in ctx.profile.required_fields:
         if get_field(decl, path) is None:
-            yield Hit(path, {"label": LABELS[path]})
+            yield Hit(path, {"label": ctx.profile.label(path)})
 
 
 @rule("H002", W, "建议填写项未填", "“{label}”未填写",
@@ -165,77 +207,101 @@ def required_fields(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 def recommended_fields(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     for path in ctx.profile.recommended_fields:
         if get_field(decl, path) is None:
-            yield Hit(path, {"label": LABELS[path]})
+            yield Hit(path, {"label": ctx.profile.label(path)})
 
 
-def _list_check(path: str, items: tuple[str, ...]) -> CheckFn:
+def _list_check(path: str) -> CheckFn:
+    """A header field against the profile list its metadata names (``Meta.choices``): one binding, in the model."""
+    choices = HEADER[path].choices
+    assert choices is not None, f"{path} names no list"
+
     def check(decl: Declaration, ctx: Context) -> Iterator[Hit]:
         value = get_field(decl, path)
+        items: tuple[str, ...] = getattr(ctx.profile.lists, choices)
         if value is not None and items and value not in items:
-            yield Hit(path, {"label": LABELS[path], "value": value, "items": "、".join(items)})
+            yield Hit(path, {"label": ctx.profile.label(path), "value": value, "items": "、".join(items)})
 
     return check
 
 
-@rule("H003", W, "项目类别不在列表中", "项目类别“{value}”不在本表式的列表中（{items}）",
-      "Lists change between years, so an unknown category is a warning, not a stop.", "declaration",
-      SRC_SH_FORM)
-def category_in_list(decl: Declaration, ctx: Context) -> Iterable[Hit]:
-    return _list_check("project.category", ctx.profile.lists.category)(decl, ctx)
+_NOT_LISTED = "{label}“{value}”不在本表式的列表中（{items}）"
+category_in_list = rule("H003", W, "项目类别不在列表中", _NOT_LISTED,
+                        "Lists change between years, so an unknown category is a warning, not a stop.",
+                        "declaration", SRC_LISTS)(_list_check("project.category"))
+performance_type_in_list = rule("H004", W, "绩效类型不在列表中", _NOT_LISTED,
+                                "Lists change between years, so an unknown type is a warning, not a stop.",
+                                "declaration", SRC_LISTS)(_list_check("project.performance_type"))
 
 
-@rule("H004", W, "绩效类型不在列表中", "绩效类型“{value}”不在本表式的列表中（{items}）",
-      "Lists change between years, so an unknown type is a warning, not a stop.", "declaration", SRC_SH_FORM)
-def performance_type_in_list(decl: Declaration, ctx: Context) -> Iterable[Hit]:
-    return _list_check("project.performance_type", ctx.profile.lists.performance_type)(decl, ctx)
-
-
-@rule("D001", E, "完成日期早于开始日期", "计划完成日期 {end} 早于计划开始日期 {start}",
+@rule("D001", E, "完成日期早于开始日期", "{end_label} {end} 早于{start_label} {start}",
       "A project cannot end before it starts.", "declaration")
 def end_after_start(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     start, end = decl.project.start_date, decl.project.end_date
     if start and end and end < start:
-        yield Hit("project.end_date", {"start": start.isoformat(), "end": end.isoformat()})
+        yield Hit("project.end_date", {"start": start.isoformat(), "end": end.isoformat(),
+                                       "start_label": ctx.profile.label("project.start_date"),
+                                       "end_label": ctx.profile.label("project.end_date")})
 
 
 @rule("D002", W, "日期不在申报年度附近", "{label} {value} 与申报年度 {year} 相差超过 {around} 年",
-      "Plan dates are expected in or next to the budget year; far-off years are usually typing errors.",
+      "Plan dates are expected in or next to the budget year; far-off years are usually typing errors. A "
+      "carried-over project (结转 / 延续) began or ends in other years by nature, so it is not warned.",
       "declaration")
 def dates_near_year(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    if decl.year is None:
+    if decl.year is None or ctx.carried_over:
         return
     around = ctx.profile.thresholds.date_years_around
-    for path in ("project.start_date", "project.end_date"):
+    for path in header_paths(Kind.DATE):
         value = get_field(decl, path)
         if value is not None and abs(value.year - decl.year) > around:
-            yield Hit(path, {"label": LABELS[path], "value": value.isoformat(), "year": decl.year,
+            yield Hit(path, {"label": ctx.profile.label(path), "value": value.isoformat(), "year": decl.year,
                              "around": around})
 
 
 # --------------------------------------------------------------------------------------------------
-# Budget
+# Budget (amounts are 元 in the model; messages show them in the form's own unit)
 # --------------------------------------------------------------------------------------------------
+_BUDGET = "budget."
+def amount_text(value: Decimal, profile: Profile) -> str:
+    """An amount (元) as the form writes it: in its own unit, exact, with at least two places (1234567.89 元 →
+    123.456789 in a form in 万元)."""
+    places = money_places(profile.money_unit)
+    text = f"{in_unit(value, profile.money_unit):.{places}f}"
+    if places > 2:
+        whole, _, fraction = text.partition(".")
+        text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+    return text
+
+
 @rule("B001", E, "金额为负数", "{label}为负数（{value}）", "Amounts are never negative.", "budget")
 def amounts_not_negative(budget: Budget, ctx: Context) -> Iterator[Hit]:
-    for name in Budget.model_fields:
-        value: Decimal | None = getattr(budget, name)
+    for path in BUDGET_FIELDS:
+        value: Decimal | None = getattr(budget, path.removeprefix(_BUDGET))
         if value is not None and value < 0:
-            yield Hit(f"budget.{name}", {"label": LABELS[f"budget.{name}"], "value": f"{value:.2f}"})
+            yield Hit(path, {"label": ctx.profile.label(path), "value": amount_text(value, ctx.profile)})
 
 
-@rule("B002", E, "当年预算超过总预算", "项目当年预算 {current} 元大于项目总预算 {total} 元",
-      "This year's budget is part of the project's total budget.", "budget")
-def current_within_total(budget: Budget, ctx: Context) -> Iterator[Hit]:
-    if budget.total is not None and budget.current_year is not None and budget.current_year > budget.total:
-        yield Hit("budget.current_year", {"current": f"{budget.current_year:.2f}", "total": f"{budget.total:.2f}"})
+def _not_above(part: str, whole: str) -> CheckFn:
+    """The amount at ``part`` does not exceed the one at ``whole``."""
+
+    def check(budget: Budget, ctx: Context) -> Iterator[Hit]:
+        x: Decimal | None = getattr(budget, part.removeprefix(_BUDGET))
+        y: Decimal | None = getattr(budget, whole.removeprefix(_BUDGET))
+        if x is not None and y is not None and x > y:
+            yield Hit(part, {"part": amount_text(x, ctx.profile), "whole": amount_text(y, ctx.profile),
+                             "part_label": strip_unit(ctx.profile.label(part)),
+                             "whole_label": strip_unit(ctx.profile.label(whole)), "unit": ctx.profile.money_unit})
+
+    return check
 
 
-@rule("B003", E, "上年执行数超过上年预算", "同名项目上年预算执行数 {executed} 元大于上年预算额 {budget} 元",
-      "Spending cannot exceed the budget it was spent from.", "budget")
-def executed_within_budget(budget: Budget, ctx: Context) -> Iterator[Hit]:
-    b, x = budget.prior_year_budget, budget.prior_year_executed
-    if b is not None and x is not None and x > b:
-        yield Hit("budget.prior_year_executed", {"executed": f"{x:.2f}", "budget": f"{b:.2f}"})
+_ABOVE = "{part_label} {part} {unit}大于{whole_label} {whole} {unit}"
+current_within_total = rule("B002", E, "当年预算超过总预算", _ABOVE,
+                            "This year's budget is part of the project's total budget.", "budget")(
+    _not_above("budget.current_year", "budget.total"))
+executed_within_budget = rule("B003", E, "上年执行数超过上年预算", _ABOVE,
+                              "Spending cannot exceed the budget it was spent from.", "budget")(
+    _not_above("budget.prior_year_executed", "budget.prior_year_budget"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,12 +309,20 @@ def executed_within_budget(budget: Budget, ctx: Context) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------------
 _RATE = re.compile(r"(?<![效频功速概])率")
 _SATISFACTION = "满意度"
+# A growth or change rate may exceed 100% (增长率 150%); a completion, pass or execution rate may not.
+_CHANGE_RATE = re.compile(r"增长|增加|增幅|增速|涨幅|下降|降低|降幅|减少|减幅|提高|提升|变化|变动|同比|环比")
 _BUDGET_RATE = re.compile(r"执行率|到位率")
 _MEASURE_WORDS = ("数量", "次数", "人数", "个数", "件数", "户数", "面积", "时长", "时间", "时限", "天数", "周期",
                   "长度", "金额")
 VAGUE_TERMS = ("明显改善", "进一步提升", "进一步提高", "进一步", "明显", "显著", "有所", "逐年上升", "逐步",
                "同比下降", "同比上升", "提高", "提升", "加大", "加强", "增强", "上升", "下降", "缩短", "增加",
                "减少", "降低", "改善", "较好", "较高", "较大")
+# A vague term right after a negation states an absence, which is assessable: 无明显影响, 不产生明显污染,
+# 未发生明显下降, 服务质量不降低. Only degree words may stand between (无任何明显…); 不断提高 stays vague.
+_NEGATION_WORDS = ("无", "不", "未", "没有", "零", "杜绝", "避免", "防止", "不产生", "不发生", "不出现", "不造成",
+                   "不存在", "不会", "不得", "不致", "未发生", "未出现", "未造成")
+_DEGREE_WORDS = ("任何", "明显", "显著", "较大", "大幅", "严重", "重大", "的")
+_NEGATED = re.compile(f"(?:{'|'.join(_NEGATION_WORDS)})(?:{'|'.join(_DEGREE_WORDS)})*$")
 
 
 def is_rate_name(name: str | None) -> bool:
@@ -259,94 +333,124 @@ def is_satisfaction_name(name: str | None) -> bool:
     return bool(name) and _SATISFACTION in (name or "")
 
 
-def _row(ind: Indicator) -> dict[str, Any]:
-    return {"level1": ind.level1, "level2": ind.level2, "name": ind.name or "", "target": ind.target or ""}
+def is_change_rate_name(name: str | None) -> bool:
+    """A growth or change rate (增长率, 下降率, 增幅…): the one kind of rate that may exceed 100%."""
+    return bool(name) and _CHANGE_RATE.search(name or "") is not None
 
 
-@rule("I001", E, "一级目标未填", "第{row}行指标的一级目标未填写", "Every indicator sits under a level-1 group.",
+def _is_measure_name(name: str | None) -> bool:
+    return bool(name) and any(w in (name or "") for w in _MEASURE_WORDS)
+
+
+def _percent_name(name: str | None) -> bool:
+    """Rates and satisfaction are percentages: I008 / I009 give the verdict on any other target of theirs."""
+    return is_rate_name(name) or is_satisfaction_name(name)
+
+
+def _parts(ind: Indicator) -> TargetParts:
+    """The row's target as the rules see it: its comparator and unit columns where the form has them."""
+    return row_parts(ind.target, ind.comparator, ind.unit)
+
+
+def _shown(ind: Indicator) -> str:
+    """The target as a reviewer reads it: with the row's comparator and unit cells around it where the form has
+    them and the target's own text does not already say them (``≥`` ``95`` ``%`` → ≥95%)."""
+    target = ind.target or ""
+    if ind.comparator is None and ind.unit is None:
+        return target
+    own = parse_target(target)
+    numeric = own.kind == "quantitative"
+    prefix = ind.comparator if numeric and own.comparator is None and comparator_of(ind.comparator) in COMPARATORS \
+        else None
+    unit = ind.unit if numeric and own.unit is None else None
+    return f"{prefix or ''}{target}{unit or ''}"
+
+
+def _row(ind: Indicator, ctx: Context) -> dict[str, Any]:
+    return {"level1": ind.level1, "level2": ind.level2, "name": ind.name or "", "target": _shown(ind),
+            "label": ctx.profile.column_label("target")}
+
+
+def _field_for(ctx: Context, key: str) -> str:
+    """Where a missing comparator or unit is reported: its own column where the form has one, else the target."""
+    return key if any(c.key == key for c in ctx.profile.form.table.columns) else "target"
+
+
+def _column_hit(key: str, ctx: Context, **params: Any) -> Hit:
+    """A hit on one column of the row, its message naming the column as the form prints it."""
+    return Hit(key, {"label": ctx.profile.column_label(key), **params})
+
+
+@rule("I001", E, "一级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-1 group.",
       "indicator")
 def level1_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     if ind.level1 is None:
-        yield Hit("level1", {"row": row})
+        yield _column_hit("level1", ctx, row=row)
 
 
-@rule("I002", E, "一级目标不在本表式中", "一级目标“{level1}”不是本表式的一级目标（应为：{items}）",
-      "The level-1 groups are fixed by the form's version.", "indicator", SRC_101)
+@rule("I002", E, "一级目标不在本表式中", "{label}“{level1}”不是本表式的{label}（应为：{items}）",
+      "The level-1 groups are fixed by the form's version.", "indicator", SRC_TREE)
 def level1_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     if ind.level1 is not None and ctx.profile.canonical_level1(ind.level1) is None:
-        yield Hit("level1", {"level1": ind.level1, "items": "、".join(ctx.profile.level1_names())})
+        yield _column_hit("level1", ctx, level1=ind.level1, items="、".join(ctx.profile.level1_names()))
 
 
-@rule("I003", E, "二级目标未填", "第{row}行指标的二级目标未填写", "Every indicator sits under a level-2 group.",
+@rule("I003", E, "二级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-2 group.",
       "indicator")
 def level2_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     if ind.level2 is None:
-        yield Hit("level2", {"row": row})
+        yield _column_hit("level2", ctx, row=row)
 
 
-@rule("I004", W, "二级目标不在列表中", "二级目标“{level2}”不在“{level1}”下的常用列表中（{items}）",
-      "Level-2 lists are known from the sample and guidance, not a closed official list: a warning.",
-      "indicator", SRC_101)
+@rule("I004", W, "二级目标不在列表中", "{label}“{level2}”不在“{level1}”下的常用列表中（{items}）",
+      "Level-2 lists are known from samples and guidance, not a closed official list: a warning.",
+      "indicator", SRC_TREE)
 def level2_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     level1 = ctx.profile.canonical_level1(ind.level1)
     if ind.level2 is None or level1 is None:
         return
     if ctx.profile.canonical_level2(ind.level2) is None:
-        yield Hit("level2", {"level1": level1, "level2": ind.level2,
-                             "items": "、".join(ctx.profile.level2_names(level1))})
+        yield _column_hit("level2", ctx, level1=level1, level2=ind.level2,
+                          items="、".join(ctx.profile.level2_names(level1)))
 
 
-@rule("I005", E, "二级目标与一级目标不对应", "二级目标“{level2}”属于“{owner}”，不应放在“{level1}”下",
-      "A level-2 group belongs under its own level-1 group.", "indicator", SRC_101)
+@rule("I005", E, "二级目标与一级目标不对应", "{label}“{level2}”属于“{owner}”，不应放在“{level1}”下",
+      "A level-2 group belongs under its own level-1 group.", "indicator", SRC_TREE)
 def level2_under_own_level1(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     level1 = ctx.profile.canonical_level1(ind.level1)
     found = ctx.profile.canonical_level2(ind.level2)
     if level1 is not None and found is not None and found[0] != level1:
-        yield Hit("level2", {"level2": ind.level2, "owner": found[0], "level1": ind.level1})
+        yield _column_hit("level2", ctx, level2=ind.level2, owner=found[0], level1=ind.level1)
 
 
-@rule("I006", E, "三级指标名称未填", "第{row}行指标（{level1}/{level2}）没有指标名称",
+@rule("I006", E, "指标名称未填", "第{row}行指标（{level1}/{level2}）的{label}未填写",
       "An indicator without a name cannot be assessed.", "indicator")
 def name_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     if ind.name is None:
-        yield Hit("name", {"row": row, "level1": ind.level1 or "?", "level2": ind.level2 or "?"})
+        yield Hit("name", {"row": row, "level1": ind.level1 or "?", "level2": ind.level2 or "?",
+                           "label": ctx.profile.column_label("name")})
 
 
-@rule("I007", E, "指标目标值未填", "指标“{name}”没有填写目标值", "Every indicator needs a target value.",
+@rule("I007", E, "指标目标值未填", "指标“{name}”没有填写{label}", "Every indicator needs a target value.",
       "indicator", SRC_88)
 def target_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     if ind.target is None and ind.name is not None:
-        yield Hit("target", _row(ind))
+        yield Hit("target", _row(ind, ctx))
 
 
-def _percent_problem(target: str) -> str | None:
-    parts = parse_target(target)
-    if parts.kind != "quantitative" or parts.unit != "%":
-        return "应为百分数"
-    if parts.comparator is None:
-        return "缺少比较符号（=、≥、≤、>、<）"
-    if parts.number is not None and not Decimal(0) <= parts.number <= Decimal(100):
-        return "应在 0%–100% 之间"
-    return None
-
-
-@rule("I008", E, "比率指标目标值不是百分数", "“{name}”是比率类指标，目标值“{target}”{problem}（例如 ≥95%）",
-      "A rate (name with 率) is a percentage between 0 and 100 with a comparator.", "indicator", SRC_SYSTEM)
+@rule("I008", E, "比率指标目标值不是百分数", "“{name}”是比率类指标，{label}“{target}”应为百分数（例如 ≥95%）",
+      "A rate (name with 率) is a percentage.", "indicator", SRC_SYSTEM)
 def rate_is_percent(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is not None and is_rate_name(ind.name):
-        problem = _percent_problem(ind.target)
-        if problem:
-            yield Hit("target", {**_row(ind), "problem": problem})
+    if ind.target is not None and is_rate_name(ind.name) and not _parts(ind).is_percent:
+        yield Hit("target", _row(ind, ctx))
 
 
-@rule("I009", E, "满意度目标值不是百分数", "满意度指标“{name}”的目标值“{target}”{problem}（例如 ≥90%）",
+@rule("I009", E, "满意度目标值不是百分数", "满意度指标“{name}”的{label}“{target}”应为百分数（例如 ≥90%）",
       "Satisfaction is surveyed as a percentage; a target without % cannot be compared.", "indicator",
       SRC_SYSTEM)
 def satisfaction_is_percent(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is not None and is_satisfaction_name(ind.name):
-        problem = _percent_problem(ind.target)
-        if problem:
-            yield Hit("target", {**_row(ind), "problem": problem})
+    if ind.target is not None and is_satisfaction_name(ind.name) and not _parts(ind).is_percent:
+        yield Hit("target", _row(ind, ctx))
 
 
 @lru_cache(maxsize=64)
@@ -356,86 +460,148 @@ def _threshold(value: float) -> Decimal:
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
 
-def _floor(target: str) -> Decimal | None:
-    parts = parse_target(target)
-    if parts.unit == "%" and parts.comparator in ("≥", ">", "=") and parts.number is not None:
+def _floor(ind: Indicator) -> Decimal | None:
+    parts = _parts(ind)
+    if parts.is_percent and parts.comparator in ("≥", ">", "=") and parts.number is not None:
         return parts.number
     return None
 
 
-@rule("I010", W, "满意度目标偏低", "满意度指标“{name}”的目标值 {target} 低于常见水平 {floor}%",
+@rule("I010", W, "满意度目标偏低", "满意度指标“{name}”的{label} {target} 低于常见水平 {floor}%",
       "No official floor was found; practice is 80–95%, kept as a profile threshold.", "indicator")
 def satisfaction_floor(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     floor = _threshold(ctx.profile.thresholds.satisfaction_min_percent)
     if ind.target is not None and is_satisfaction_name(ind.name):
-        value = _floor(ind.target)
+        value = _floor(ind)
         if value is not None and value < floor:
-            yield Hit("target", {**_row(ind), "floor": floor})
+            yield Hit("target", {**_row(ind, ctx), "floor": floor})
 
 
-@rule("I011", W, "预算执行类指标目标偏低", "“{name}”的目标值 {target} 低于常见水平 {floor}%",
+@rule("I011", W, "预算执行类指标目标偏低", "“{name}”的{label} {target} 低于常见水平 {floor}%",
       "Execution and funds-arrival rates are normally =100% or a high floor.", "indicator")
 def budget_rate_floor(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     floor = _threshold(ctx.profile.thresholds.budget_rate_min_percent)
-    if ind.target is not None and ind.name and _BUDGET_RATE.search(ind.name):
-        value = _floor(ind.target)
+    if ind.target is not None and _BUDGET_RATE.search(ind.name or "") and not is_satisfaction_name(ind.name):
+        value = _floor(ind)
         if value is not None and value < floor:
-            yield Hit("target", {**_row(ind), "floor": floor})
+            yield Hit("target", {**_row(ind, ctx), "floor": floor})
 
 
-@rule("I012", E, "计量类指标缺少数值", "“{name}”是数量、次数、面积或时间类指标，目标值“{target}”应含具体数值",
+@rule("I012", E, "计量类指标缺少数值", "“{name}”是数量、次数、面积或时间类指标，{label}“{target}”应含具体数值",
       "An indicator that counts or measures is assessed against a number.", "indicator", SRC_88)
 def measure_has_number(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or not ind.name or not any(w in ind.name for w in _MEASURE_WORDS):
-        return
-    if parse_target(ind.target).kind in ("qualitative",):
-        yield Hit("target", _row(ind))
+    if ind.target is None or not _is_measure_name(ind.name) or _percent_name(ind.name):
+        return  # a rate named 时间达标率 is I008's to judge
+    if _parts(ind).kind == "qualitative":
+        yield Hit("target", _row(ind, ctx))
 
 
-@rule("I013", W, "目标值不可衡量", "指标“{name}”的目标值“{target}”含“{term}”等模糊表述，无法衡量，请给出具体数值或分级",
-      "Targets such as 明显改善 or 进一步提升 cannot be assessed at year end.", "indicator", SRC_88)
-def target_measurable(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or parse_target(ind.target).kind != "qualitative":
-        return
+def vague_term(target: str) -> str | None:
+    """The first vague term of a target that is not negated (无明显影响 states an absence, which is assessable)."""
     for term in VAGUE_TERMS:
-        if term in ind.target:
-            yield Hit("target", {**_row(ind), "term": term})
-            return
+        start = target.find(term)
+        while start >= 0:
+            if not _NEGATED.search(target, 0, start):
+                return term
+            start = target.find(term, start + 1)
+    return None
 
 
-@rule("I014", W, "定量指标缺少计量单位", "指标“{name}”的目标值“{target}”有数值但没有计量单位",
-      "Quantitative indicators carry a unit of measurement.", "indicator", SRC_SYSTEM)
+@rule("I013", W, "目标值不可衡量",
+      "指标“{name}”的{label}“{target}”含“{term}”等模糊表述，无法衡量，请给出具体数值或分级",
+      "Targets such as 明显改善 or 进一步提升 cannot be assessed at year end; a negated one (无明显影响) can.",
+      "indicator", SRC_88)
+def target_measurable(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
+    if ind.target is None or _percent_name(ind.name) or _is_measure_name(ind.name):
+        return  # I008, I009 and I012 already give this row's target its verdict
+    if _parts(ind).kind != "qualitative":
+        return
+    term = vague_term(ind.target)
+    if term is not None:
+        yield Hit("target", {**_row(ind, ctx), "term": term})
+
+
+@rule("I014", W, "定量指标缺少计量单位", "指标“{name}”的{label}“{target}”有数值但没有{what}",
+      "Quantitative indicators carry a unit of measurement; a form's own unit column (度量单位) satisfies it.",
+      "indicator", SRC_SYSTEM)
 def quantitative_has_unit(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or is_rate_name(ind.name) or is_satisfaction_name(ind.name):
+    if ind.target is None or _percent_name(ind.name):
         return  # I008/I009 already say what a rate or satisfaction target needs
-    parts = parse_target(ind.target)
+    parts = _parts(ind)
     if parts.kind == "quantitative" and parts.unit is None and parts.text is None:
-        yield Hit("target", _row(ind))
+        yield Hit(_field_for(ctx, "unit"), {**_row(ind, ctx), "what": ctx.profile.column_label("unit")})
 
 
-@rule("I015", W, "指标名称过长", "指标名称超过 {limit} 个字（{length} 个字）",
+@rule("I015", W, "指标名称过长", "{label}超过 {limit} 个字（{length} 个字）",
       "Budget systems limit indicator names to 100 characters.", "indicator", SRC_SYSTEM)
 def name_length(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
     limit = ctx.profile.thresholds.indicator_name_max_chars
     if ind.name and len(ind.name) > limit:
-        yield Hit("name", {"limit": limit, "length": len(ind.name)})
+        yield Hit("name", {"limit": limit, "length": len(ind.name), "label": ctx.profile.column_label("name")})
 
 
 @rule("I016", W, "时限晚于计划完成日期", "指标“{name}”的时限“{target}”（{deadline}）{problem}",
-      "A time-limit target is expected by the plan's completion date and inside the budget year.",
-      "indicator")
+      "A time-limit target is expected by the plan's completion date and, unless the project is carried over "
+      "(结转 / 延续) or the indicator is a long-term one, inside the budget year.", "indicator")
 def deadline_within_plan(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None:
+    if ind.target is None or _percent_name(ind.name):
         return
-    due = parse_target(ind.target).deadline(ctx.year)
+    due = _parts(ind).deadline(ctx.year)
     if due is None:
         return
     if ctx.end_date is not None and due > ctx.end_date:
-        yield Hit("target", {**_row(ind), "deadline": due.isoformat(),
-                             "problem": f"晚于计划完成日期 {ctx.end_date.isoformat()}"})
-    elif ctx.year is not None and due.year != ctx.year:
-        yield Hit("target", {**_row(ind), "deadline": due.isoformat(), "problem": f"不在申报年度 {ctx.year} 内"})
+        yield Hit("target", {**_row(ind, ctx), "deadline": due.isoformat(),
+                             "problem": f"晚于{ctx.profile.label('project.end_date')} {ctx.end_date.isoformat()}"})
+    elif ctx.year is not None and due.year != ctx.year and not ctx.carried_over and ind.period != "long_term":
+        yield Hit("target", {**_row(ind, ctx), "deadline": due.isoformat(), "problem": f"不在申报年度 {ctx.year} 内"})
 
+
+
+def _over_100(ind: Indicator) -> bool:
+    """A completion, pass or satisfaction percentage beyond what can happen (>100%, or ">100%")."""
+    if not _percent_name(ind.name) or is_change_rate_name(ind.name):
+        return False
+    parts = _parts(ind)
+    if not parts.is_percent or parts.number is None:
+        return False
+    return parts.number > 100 or (parts.number == 100 and parts.comparator == ">")
+
+
+@rule("I017", E, "比率超过100%", "“{name}”的{label}“{target}”超过 100%（只有增长率、变化率一类可以超过 100%）",
+      "Completion, pass, execution and satisfaction rates cannot exceed 100%; growth and change rates can. "
+      "Reported instead of a missing comparator on the same row.", "indicator", SRC_SYSTEM)
+def rate_within_100(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
+    if ind.target is not None and _over_100(ind):
+        yield Hit("target", _row(ind, ctx))
+
+
+def _comparator_unreadable(ind: Indicator) -> bool:
+    return ind.comparator is not None and comparator_of(ind.comparator) is None
+
+
+def _comparator_items(ctx: Context) -> str:
+    return "、".join(ctx.profile.lists.comparator)
+
+
+@rule("I018", W, "百分数缺少比较符号", "“{name}”的{label}“{target}”是百分数，但没有{what}（{items}）",
+      "A percentage target is compared with a symbol (≥95%); without one the intent is unclear, so a warning. "
+      "A form's own comparator column (指标性质 / 计算符号) satisfies it.", "indicator", SRC_SYSTEM)
+def percent_has_comparator(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
+    if ind.target is None or _over_100(ind) or _comparator_unreadable(ind):
+        return
+    parts = _parts(ind)
+    if parts.is_percent and parts.comparator is None and parts.text is None:  # 提高30% says it in words
+        items = "、".join(c for c in ctx.profile.lists.comparator if comparator_of(c) in COMPARATORS)
+        yield Hit(_field_for(ctx, "comparator"), {**_row(ind, ctx), "items": items,
+                                                  "what": ctx.profile.column_label("comparator")})
+
+
+@rule("I019", W, "比较符号无法识别", "指标“{name}”的{label}“{value}”无法识别（应为：{items}）",
+      "A comparator column (指标性质 / 计算符号) holds one of the form's symbols or 定性.", "indicator", SRC_SYSTEM)
+def comparator_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
+    if _comparator_unreadable(ind):
+        yield Hit("comparator", {"name": ind.name or "", "value": ind.comparator,
+                                 "label": ctx.profile.column_label("comparator"), "items": _comparator_items(ctx)})
 
 # --------------------------------------------------------------------------------------------------
 # The indicator table as a whole
@@ -447,20 +613,20 @@ def has_indicators(decl: Declaration, ctx: Context) -> Iterator[Hit]:
         yield Hit("indicators")
 
 
-@rule("G002", W, "缺少一级目标", "缺少一级目标“{level1}”的指标",
-      "Each level-1 group of the form's version is expected; unconfirmed as a hard rule, so a warning.",
-      "declaration", SRC_101)
+@rule("G002", W, "缺少一级目标", "缺少{label}“{level1}”的指标",
+      "Each level-1 group the form's version requires (its ``required_groups``, e.g. 成本指标 in Shanghai 2025) "
+      "is expected; unconfirmed as a hard rule, so a warning.", "declaration", SRC_TREE)
 def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     if not decl.indicators:
         return
     present = {ctx.profile.canonical_level1(i.level1) for i in decl.indicators}
     for level1 in ctx.profile.required_groups:
         if level1 not in present:
-            yield Hit("indicators", {"level1": level1})
+            yield Hit("indicators", {"level1": level1, "label": ctx.profile.column_label("level1")})
 
 
-@rule("G003", W, "缺少二级目标", "“{level1}”下缺少二级目标“{level2}”的指标",
-      "The profile names the level-2 groups a form is expected to cover.", "declaration", SRC_101)
+@rule("G003", W, "缺少二级目标", "“{level1}”下缺少{label}“{level2}”的指标",
+      "The profile names the level-2 groups a form is expected to cover.", "declaration", SRC_TREE)
 def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     present = {ctx.profile.canonical_level1(i.level1) for i in decl.indicators}
     groups = {ctx.profile.canonical_level2(i.level2) for i in decl.indicators}
@@ -469,17 +635,19 @@ def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
             continue  # G002 already says the whole group is missing
         for level2 in level2s:
             if (level1, level2) not in groups:
-                yield Hit("indicators", {"level1": level1, "level2": level2})
+                yield Hit("indicators", {"level1": level1, "level2": level2,
+                                         "label": ctx.profile.column_label("level2")})
 
 
 @rule("G004", W, "指标重复", "指标“{name}”重复出现（另见第{first}行）",
-      "The same indicator twice is usually a copy-paste slip.", "declaration")
+      "The same indicator twice in one table is usually a copy-paste slip (a long-term and an annual table may "
+      "share names).", "declaration")
 def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    seen: dict[tuple[str | None, str], int] = {}
+    seen: dict[tuple[str | None, str | None, str], int] = {}
     for i, ind in enumerate(decl.indicators):
         if ind.name is None:
             continue
-        key = (ctx.profile.canonical_level2(ind.level2) and ind.level2, re.sub(r"\s+", "", ind.name))
+        key = (ind.period, ctx.profile.canonical_level2(ind.level2) and ind.level2, re.sub(r"\s+", "", ind.name))
         if key in seen:
             yield Hit(f"indicators[{i}].name", {"name": ind.name, "first": seen[key] + 1})
         else:
@@ -505,33 +673,49 @@ def _run(rule_: Rule, hits: Iterable[Hit], prefix: str = "") -> Iterator[Finding
         yield rule_.finding(path, **hit.params)
 
 
+# An indicator row as the rules' caches key it: every column of the model, in the model's order, so that
+# whatever a rule reads (comparator, unit, period…) is part of the key by construction.
+ROW_KEYS: tuple[str, ...] = tuple(Indicator.model_fields)
+Row = tuple[Any, ...]
+
+
+def row_of(ind: Indicator) -> Row:
+    return tuple(getattr(ind, k) for k in ROW_KEYS)
+
+
+def row_key(**values: Any) -> Row:
+    """A row from some of its columns (``level1=…, target=…``); the others are empty."""
+    unknown = set(values) - set(ROW_KEYS)
+    if unknown:
+        raise TypeError(f"not indicator columns: {sorted(unknown)}")
+    return tuple(values.get(k) for k in ROW_KEYS)
+
+
 @lru_cache(maxsize=16384)
-def _indicator_hits(level1: str | None, level2: str | None, name: str | None, target: str | None,
-                    profile: str, year: int | None, end_date: dt.date | None
+def _indicator_hits(row: Row, profile: str, year: int | None, end_date: dt.date | None, carried_over: bool
                     ) -> tuple[tuple[Rule, str | None, tuple[tuple[str, Any], ...]], ...]:
     """What the indicator rules say of a row's content, remembered: the same rows (预算执行率 ≥80%…) recur
     in form after form of a batch, and on every recalculation in Excel. The row number is filled in later."""
-    ctx = Context(load_profile(profile), year, None, end_date)
-    ind = Indicator(level1=level1, level2=level2, name=name, target=target)
+    ctx = Context(load_profile(profile), year, None, end_date, carried_over)
+    ind = Indicator(**dict(zip(ROW_KEYS, row, strict=True)))  # pydantic-core validates faster than model_construct
     return tuple((r, hit.field, tuple(hit.params.items())) for r in _rules("indicator")
                  for hit in r.check(ind, ctx, 0))  # type: ignore[misc]
 
 
 @lru_cache(maxsize=32768)
-def indicator_findings(level1: str | None, level2: str | None, name: str | None, target: str | None,
-                       profile: str, year: int | None, end_date: dt.date | None, index: int = 0
-                       ) -> tuple[Finding, ...]:
-    """The findings of a row with this content at this place in the table (findings are immutable)."""
-    hits = _indicator_hits(level1, level2, name, target, profile, year, end_date)
+def indicator_findings(row: Row, profile: str, year: int | None = None, end_date: dt.date | None = None,
+                       carried_over: bool = False, index: int = 0) -> tuple[Finding, ...]:
+    """The findings of a row (``row_of`` / ``row_key``) with this content at this place in the table (findings
+    are immutable, so they are shared)."""
+    hits = _indicator_hits(row, profile, year, end_date, carried_over)
     return tuple(r.finding(None if field is None else f"indicators[{index}].{field}",
                            **{**dict(params), "row": index + 1}) for r, field, params in hits)
 
 
 def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Finding]:
     """Findings of one indicator row; ``index`` is its place in the table (0-based). Indicator rules see the
-    profile, the year and the completion date of the context, nothing else."""
-    return list(indicator_findings(ind.level1, ind.level2, ind.name, ind.target, ctx.profile.name, ctx.year,
-                                   ctx.end_date, index))
+    profile, the year, the completion date and whether the project is carried over, nothing else."""
+    return list(indicator_findings(row_of(ind), ctx.profile.name, ctx.year, ctx.end_date, ctx.carried_over, index))
 
 
 def check_budget(budget: Budget, ctx: Context) -> list[Finding]:

@@ -16,6 +16,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from converter.profile import profile_names  # noqa: E402
 from xl_addin.book import OpenpyxlBook  # noqa: E402
 from xl_addin.ribbon import RESULTS_SHEET, validate_sheet  # noqa: E402
 
@@ -34,7 +35,8 @@ def render(xlsx: Path, png: Path, work: Path) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pictures-"))
-    render(ROOT / "templates" / "shanghai-2020.xlsx", ROOT / "docs" / "template-page1.png", work)
+    for name in profile_names():
+        render(ROOT / "templates" / f"{name}.xlsx", ROOT / "docs" / f"template-{name}.png", work)
     render(ROOT / "examples" / "declarations-2020-04.xlsx", ROOT / "docs" / "example-page1.png", work)
     checked = work / "checked.xlsx"
     shutil.copyfile(ROOT / "examples" / "declarations-2020-06.xlsx", checked)

@@ -161,8 +161,8 @@ def test_period_heading_beside_the_table(tmp_path: Path) -> None:
 
 def test_direction_unit_comparator_and_weight_columns(tmp_path: Path) -> None:
     rows = [["项目支出绩效目标申报表"], ["项目名称", "四列都在"],
-            ["一级指标", "二级指标", "三级指标名称", "计算符号", "年度指标值", "计量单位", "指标方向", "权重", "上年实际值",
-             "指标值说明"],
+            ["一级指标", "二级指标", "三级指标名称", "计算符号", "年度指标值", "计量单位", "指标方向", "权重",
+             "上年实际值", "指标值说明"],
             ["产出指标", "数量指标", "培训人次", "≥", 500, "人次", "正向", 20, 480, "按签到统计"],
             ["产出指标", "时效指标", "故障修复时间", "＜", 4, "小时", "反向", 10, None, None]]
     found = only(sheet(tmp_path / "d.xlsx", rows))

@@ -4,7 +4,6 @@ LibreOffice re-saves, and any valid declaration of any profile through JSON → 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from converter import canonical
 from converter.fields import COLUMNS, HEADER, get_field
 from converter.model import Declaration, Kind
-from converter.profile import load_profile, profile_names
+from converter.profile import in_unit, load_profile, profile_names
 from converter.reading import read_file
 from converter.template_layout import sheet_layout
 from converter.writers.xlsx import write_workbook
@@ -24,7 +23,6 @@ from .strategies import declarations_of
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = {name: ROOT / "examples" / f"{name}.json" for name in profile_names() if name != "shanghai-2020"}
-_WAN = Decimal(10_000)
 
 
 def _json(path: Path, profile: str | None = None) -> str:
@@ -66,7 +64,7 @@ def _fill(name: str, decl: Declaration, out: Path) -> None:
         if value is None:
             continue
         if kind is Kind.MONEY:
-            value = float(value / _WAN) if profile.money_unit == "万元" else float(value)
+            value = float(in_unit(value, profile.money_unit))
         elif kind is Kind.FLAG:
             value = "是" if value else "否"
         ws[slot.value_ref] = value

@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..atomic import write_bytes
 from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
 from ..model import SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, Declaration, Kind, Meta
-from ..profile import DEFAULT_PROFILE, Profile, load_profile
+from ..profile import DEFAULT_PROFILE, Profile, in_unit, load_profile, money_places
 from ..rules import CATALOGUE
 from ..template_layout import (
     CHECK_LABEL,
@@ -60,12 +60,10 @@ KEY_WIDTHS = {"level1": 14, "level2": 16, "name": 30, "comparator": 10, "target"
 MIN_HEADER_WIDTH = 16  # a column that holds header labels
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMATS = {"元": "#,##0.00", "万元": "#,##0.00####"}
-MONEY_PLACES = {"元": 2, "万元": 6}
 TEXT_FORMAT = "@"
 _FIXED_TIME = dt.datetime(2020, 1, 1)
 # Amounts past this are written as text: a double holds 15 significant digits, and 元 with 分 must stay exact.
 _EXACT_NUMBER_LIMIT = Decimal(10) ** 13
-_WAN = Decimal(10_000)
 # The budget relations the template checks as staff type: (rule code, amount, the amount it may not exceed).
 BUDGET_LIMITS = (("B002", "budget.current_year", "budget.total"),
                  ("B003", "budget.prior_year_executed", "budget.prior_year_budget"))
@@ -192,7 +190,7 @@ def _date_rule(cell: str, refs: dict[str, str], profile: Profile, *, end: bool) 
 
 def _money_rule(path: str, cell: str, refs: dict[str, str], profile: Profile) -> DataValidation:
     unit = profile.money_unit
-    places = MONEY_PLACES[unit]
+    places = money_places(unit)
     parts = [f"ISNUMBER({cell})", f"{cell}>=0", f"ROUND({cell},{places})={cell}"]
     codes = ["R004", "B001"]
     hint = ""
@@ -298,7 +296,7 @@ def _write_value(ws: Worksheet, ref: str, value: Any, kind: Kind, profile: Profi
         cell.value = "是" if value else "否"
         cell.data_type = "s"
     elif isinstance(value, Decimal):
-        amount = value / _WAN if profile.money_unit == "万元" else value  # exact: Decimal division by 10⁴
+        amount = in_unit(value, profile.money_unit)  # exact: Decimal
         if abs(value) >= _EXACT_NUMBER_LIMIT:
             cell.value = f"{amount:f}"
             cell.data_type = "s"
