@@ -1,14 +1,24 @@
-"""``perfgoal``: the command line. Messages for users are Chinese; every bad input is one line, not a trace."""
+"""``perfgoal``: the command line. Messages for users are Chinese; every bad input is one line, not a trace.
+
+Every command answers with a message and an exit code, whatever happens: a bad option value, an output
+that cannot be written, a JSON file of any depth, a closed or full stdout, a console that cannot show a
+character, Ctrl-C. JSON goes to stdout as UTF-8 bytes whatever the console's encoding (the bytes are what
+a redirect saves); text output replaces what the console cannot show.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TextIO
 
 from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
@@ -16,14 +26,131 @@ from .findings import SEVERITY_LABELS, Severity, count_by_severity
 from .profile import DEFAULT_PROFILE, profile_names
 from .reading import DEFAULT_TIMEOUT, FileResult, read_files
 from .rules import CATALOGUE
+from .syserrors import os_phrase, os_reason, trim_detail
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_JOBS = 64  # past this a machine thrashes; more reading processes than cores gain nothing
+DEBUG_ENV = "PERFGOAL_DEBUG"  # set to see the Python trace of an internal error
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_UNREADABLE, f"参数错误：{message}\n")
+# --- output --------------------------------------------------------------------------------------------
+
+
+class StdoutUnavailable(Exception):
+    """The command's output cannot be delivered: stdout is closed, full, or its reader has gone."""
+
+    def __init__(self, error: OSError | None = None) -> None:
+        super().__init__(str(error) if error else "closed")
+        self.error = error
+
+
+def warn(message: str) -> None:
+    """One line on stderr, and nothing at all when stderr is closed (``print(file=None)`` would write the
+    message to stdout, into the JSON a user is saving)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(message + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _stdout() -> TextIO:
+    if sys.stdout is None:  # started with stdout closed (``perfgoal schema >&-``)
+        raise StdoutUnavailable()
+    return sys.stdout
+
+
+def emit_text(text: str) -> None:
+    """Text for a person: what the console's encoding cannot show is replaced (see ``_prepare_streams``)."""
+    out = _stdout()
+    try:
+        out.write(text)
+    except OSError as exc:
+        raise StdoutUnavailable(exc) from exc
+
+
+def say(line: str) -> None:
+    emit_text(line + "\n")
+
+
+def emit_json(text: str) -> None:
+    """JSON as UTF-8 bytes whatever the console's encoding: on Chinese Windows a redirected stdout is cp936,
+    which has no ``²``, and what a redirect saves must be the canonical bytes anyway."""
+    out = _stdout()
+    try:
+        out.flush()
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            out.write(text)
+        else:
+            buffer.write(text.encode("utf-8", "replace"))
+    except OSError as exc:
+        raise StdoutUnavailable(exc) from exc
+
+
+def _prepare_streams() -> None:
+    """Text output replaces characters the console cannot encode instead of failing on them; a closed
+    stdout or stderr keeps its descriptor taken (by the null device), so that no file this program opens
+    lands on descriptor 1 or 2 where a worker's stray output would corrupt it."""
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        if stream is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                null = os.open(os.devnull, os.O_WRONLY)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # for code that writes to it unasked
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        try:
+            sys.stdout.flush()
+        except OSError as exc:
+            raise StdoutUnavailable(exc) from exc
+
+
+def _abandon_stdout() -> None:
+    """Point descriptor 1 at the null device, so the interpreter's own last flush of what is still buffered
+    cannot fail again (and print "Exception ignored…"), as the Python documentation recommends."""
+    stream = sys.stdout
+    if stream is None:
+        return
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+def _stdout_failed(problem: StdoutUnavailable) -> int:
+    _abandon_stdout()
+    error = problem.error
+    if isinstance(error, BrokenPipeError):  # ``perfgoal check … | head``: the reader had what it wanted
+        return EXIT_OK
+    if error is None or error.errno == errno.EBADF:
+        warn("无法输出结果：标准输出已关闭")
+    else:
+        warn(f"无法输出结果：写入标准输出失败，{os_reason(error)}")
+    return EXIT_UNREADABLE
+
+
+def cannot_write(path: Path, exc: OSError) -> int:
+    warn(f"{path}：无法写入，{os_reason(exc)}")
+    return EXIT_UNREADABLE
+
+
+# --- commands ------------------------------------------------------------------------------------------
 
 
 def _unreadable(result: FileResult) -> bool:
@@ -36,7 +163,7 @@ def _report_unreadable(results: list[FileResult]) -> bool:
         if _unreadable(r):
             bad = True
             for f in r.findings:
-                print(f"{r.path}：{f.message}（{f.code}）", file=sys.stderr)
+                warn(f"{r.path}：{f.message}（{f.code}）")
     return bad
 
 
@@ -58,7 +185,7 @@ def _output_names(results: list[FileResult]) -> list[tuple[Path, str]]:
 
 def cmd_to_json(args: argparse.Namespace) -> int:
     inputs = [Path(p) for p in args.inputs]
-    results = read_files([str(p) for p in inputs], run_rules=False)
+    results = read_files([str(p) for p in inputs], run_rules=False, timeout=args.timeout, profile=args.profile)
     bad = _report_unreadable(results)
     if args.output:
         out_dir = Path(args.output)
@@ -66,28 +193,34 @@ def cmd_to_json(args: argparse.Namespace) -> int:
             target = out_dir / name
             try:
                 guard(target, inputs)
+                write_text(target, text)
             except WouldOverwriteInput:
-                print(f"{target}：输出文件与输入文件相同，已拒绝覆盖", file=sys.stderr)
+                warn(f"{target}：输出文件与输入文件相同，已拒绝覆盖")
                 return EXIT_UNREADABLE
-            write_text(target, text)
+            except OSError as exc:
+                return cannot_write(target, exc)
     else:
-        sys.stdout.write(canonical.dumps_many(d.declaration for r in results for d in r.declarations))
+        emit_json(canonical.dumps_many(d.declaration for r in results for d in r.declarations))
     return EXIT_UNREADABLE if bad else EXIT_OK
 
 
+def _profiles_of(result: FileResult) -> str:
+    names = list(dict.fromkeys(d.declaration.profile for d in result.declarations))
+    return f"（表式：{'、'.join(names)}）" if names else ""
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    results = read_files(list(args.inputs))
+    results = read_files(list(args.inputs), timeout=args.timeout, profile=args.profile)
     findings = [f for r in results for f in r.all_findings()]
     if args.format == "json":
-        sys.stdout.write(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2))
-        sys.stdout.write("\n")
+        emit_json(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
     else:
         for r in results:
             for f in r.all_findings():
-                print(f.as_text())
+                say(f.as_text())
             counts = count_by_severity(r.all_findings())
             summary = "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
-            print(f"== {r.path}：{len(r.declarations)} 份申报表，{summary}")
+            say(f"== {r.path}：{len(r.declarations)} 份申报表{_profiles_of(r)}，{summary}")
     if any(_unreadable(r) for r in results):
         if args.format == "json":
             _report_unreadable(results)
@@ -96,124 +229,212 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .profile import UnknownProfileError, load_profile
+    from .profile import load_profile
     from .writers.xlsx import write_workbook
 
+    target = Path(args.output)
     try:
-        profile = load_profile(args.profile)
-    except UnknownProfileError:
-        print(f"未知的表式版本“{args.profile}”（可用：{'、'.join(profile_names())}）", file=sys.stderr)
-        return EXIT_UNREADABLE
-    write_workbook(Path(args.output), [None], profile)
+        write_workbook(target, [None], load_profile(args.profile))
+    except OSError as exc:
+        return cannot_write(target, exc)
     return EXIT_OK
 
 
 def cmd_to_xlsx(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
+    from .json_input import JsonRejected, load_declarations
     from .writers.xlsx import MixedProfilesError, write_workbook
 
     source, target = Path(args.input), Path(args.output)
     try:
         guard(target, [source])
     except WouldOverwriteInput:
-        print(f"{target}：输出文件与输入文件相同，已拒绝覆盖", file=sys.stderr)
+        warn(f"{target}：输出文件与输入文件相同，已拒绝覆盖")
         return EXIT_UNREADABLE
     try:
-        declarations = canonical.loads(source.read_bytes())
+        declarations = load_declarations(source)
     except OSError as exc:
-        print(f"{source}：文件无法读取（{exc.strerror}）", file=sys.stderr)
+        warn(f"{source}：文件无法读取，{os_reason(exc)}")
         return EXIT_UNREADABLE
-    except (ValueError, ValidationError) as exc:
-        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
-        where = ".".join(str(p) for p in first["loc"]) if first else ""
-        print(f"{source}：不是有效的申报表 JSON{f'（{where}）' if where else ''}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    unknown = sorted({d.profile for d in declarations} - set(profile_names()))
-    if unknown:
-        print(f"{source}：未知的表式版本“{'、'.join(unknown)}”", file=sys.stderr)
-        return EXIT_UNREADABLE
-    if not declarations:
-        print(f"{source}：JSON 中没有申报表", file=sys.stderr)
+    except JsonRejected as exc:
+        warn(f"{source}：{exc}")
         return EXIT_UNREADABLE
     try:
         write_workbook(target, declarations)
     except MixedProfilesError:
-        print(f"{source}：同一工作簿中的申报表须使用同一表式版本，请分开转换", file=sys.stderr)
+        warn(f"{source}：同一工作簿中的申报表须使用同一表式版本，请分开转换")
         return EXIT_UNREADABLE
+    except OSError as exc:
+        return cannot_write(target, exc)
     return EXIT_OK
 
 
 def cmd_bulk(args: argparse.Namespace) -> int:
-    from .bulk import run_bulk
+    from .bulk import BulkRefused, run_bulk
 
-    in_dir, out_dir = Path(args.input_dir), Path(args.output)
-    if not in_dir.is_dir():
-        print(f"{in_dir}：不是文件夹", file=sys.stderr)
-        return EXIT_UNREADABLE
+    out_dir = Path(args.output)
     try:
-        report = run_bulk(in_dir, out_dir, jobs=args.jobs, executor=args.executor, address=args.dask_address,
-                          timeout=args.timeout)
+        # run_bulk refuses what cannot make a sound run (an output folder equal to the input, outputs there
+        # that are not ours, a full disk) with a Chinese message and the earlier outputs as they were.
+        report = run_bulk(Path(args.input_dir), out_dir, jobs=args.jobs, executor=args.executor,
+                          address=args.dask_address, timeout=args.timeout, profile=args.profile)
+    except BulkRefused as exc:
+        warn(str(exc))
+        return EXIT_UNREADABLE
     except OSError as exc:
-        print(f"{out_dir}：无法写入输出（{exc.strerror or exc}）", file=sys.stderr)
+        where = exc.filename if isinstance(exc.filename, str) and exc.filename else out_dir
+        warn(f"{where}：无法写入输出，{os_reason(exc)}")
         return EXIT_UNREADABLE
-    except RuntimeError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_UNREADABLE
-    print(f"已处理 {report.files} 个文件，{report.declarations} 份申报表；结果在 {out_dir}", file=sys.stderr)
+    skipped = f"（其中 {report.skipped} 个未读取，原因见汇总表）" if report.skipped else ""
+    warn(f"已处理 {report.files} 个文件{skipped}，{report.declarations} 份申报表；结果在 {out_dir}")
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
+    emit_json(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     for r in CATALOGUE.values():
         source = f"（依据：{r.source}）" if r.source else ""
-        print(f"{r.code}\t{SEVERITY_LABELS[r.severity]}\t{r.title}{source}")
+        say(f"{r.code}\t{SEVERITY_LABELS[r.severity]}\t{r.title}{source}")
     return EXIT_OK
+
+
+# --- options -------------------------------------------------------------------------------------------
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为整数，收到“{text}”") from None
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"应在 1 到 {MAX_JOBS} 之间，收到 {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为秒数，收到“{text}”") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"应为大于 0 的有限秒数，收到“{text}”")
+    return value
+
+
+def _profile_name(text: str) -> str:
+    if text not in profile_names():
+        raise argparse.ArgumentTypeError(f"未知的表式版本“{text}”（可用：{'、'.join(profile_names())}）")
+    return text
+
+
+def _default_jobs() -> int:
+    return min(MAX_JOBS, (os.cpu_count() or 1) + 1)
+
+
+# argparse's own messages, in Chinese (pattern of the English text, Chinese template of its groups).
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (.*)"), "缺少必需的参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
+    (re.compile(r"invalid choice: (.*?) \(choose from (.*)\)"), "取值 {0} 无效（可选：{1}）"),
+    (re.compile(r"invalid \S+ value: (.*)"), "取值 {0} 无效"),
+    (re.compile(r"expected one argument"), "后面缺少取值"),
+    (re.compile(r"expected at least one argument"), "后面至少需要一个取值"),
+    (re.compile(r"expected at most one argument"), "后面最多只能有一个取值"),
+    (re.compile(r"expected (\d+) arguments?"), "后面需要 {0} 个取值"),
+    (re.compile(r"ambiguous option: (\S+) could match (.*)"), "选项 {0} 有歧义，可能是：{1}"),
+    (re.compile(r"not allowed with argument (.*)"), "不能与 {0} 同时使用"),
+    (re.compile(r"one of the arguments (.*) is required"), "须给出 {0} 之一"),
+)
+
+
+def _chinese_argparse(message: str) -> str:
+    name = None
+    prefixed = re.fullmatch(r"argument (.+?): (.*)", message, re.DOTALL)
+    if prefixed:
+        name, message = prefixed.groups()
+    for pattern, template in _ARGPARSE_MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            message = template.format(*found.groups())
+            break
+    return f"{name}：{message}" if name else message
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese headings, help and errors (exit 2 with one ``参数错误`` line)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNREADABLE, f"参数错误：{_chinese_argparse(message)}\n")
+
+
+def _add_reading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", type=_profile_name, metavar="NAME",
+                   help=f"按指定表式版本读取（{'、'.join(profile_names())}；默认按文件内容判断）")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"每个文件的读取时限（秒，默认 {DEFAULT_TIMEOUT:g}）")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="perfgoal", description="财政项目支出绩效目标申报表：读取、校验、转换")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="命令",
+                                title="命令")
 
-    p = sub.add_parser("to-json", help="读取申报表，输出规范 JSON")
+    p = sub.add_parser("to-json", help="读取申报表，输出规范 JSON", description="读取申报表，输出规范 JSON")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="申报表文件（.xlsx/.xlsm/.xls/.ods/.txt）")
     p.add_argument("-o", "--output", metavar="DIR", help="每份申报表写成一个 JSON 文件到此目录")
+    _add_reading_options(p)
     p.set_defaults(func=cmd_to_json)
 
-    p = sub.add_parser("check", help="按规则校验申报表")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p = sub.add_parser("check", help="按规则校验申报表", description="按规则校验申报表")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="申报表文件")
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
+    _add_reading_options(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("template", help="生成空白申报表模板（.xlsx）")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
-    p.add_argument("--profile", default=DEFAULT_PROFILE, help=f"表式版本（{'、'.join(profile_names())}）")
+    p = sub.add_parser("template", help="生成空白申报表模板（.xlsx）", description="生成空白申报表模板（.xlsx）")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx", help="模板的输出文件")
+    p.add_argument("--profile", type=_profile_name, default=DEFAULT_PROFILE, metavar="NAME",
+                   help=f"表式版本（{'、'.join(profile_names())}；默认 {DEFAULT_PROFILE}）")
     p.set_defaults(func=cmd_template)
 
-    p = sub.add_parser("to-xlsx", help="把规范 JSON 填入模板（数组则每份一张工作表）")
-    p.add_argument("input", metavar="IN.json")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
+    p = sub.add_parser("to-xlsx", help="把规范 JSON 填入模板（数组则每份一张工作表）",
+                       description="把规范 JSON 填入模板（数组则每份一张工作表）")
+    p.add_argument("input", metavar="IN.json", help="规范 JSON 文件")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="输出的工作簿")
     p.set_defaults(func=cmd_to_xlsx)
 
-    p = sub.add_parser("bulk", help="批量转换文件夹中的申报表，输出 JSON、问题清单和汇总表")
-    p.add_argument("input_dir", metavar="IN_DIR")
-    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR")
-    p.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1,
-                   help="并行进程数（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
+    p = sub.add_parser("bulk", help="批量转换文件夹中的申报表，输出 JSON、问题清单和汇总表",
+                       description="批量转换文件夹中的申报表，输出 JSON、问题清单和汇总表")
+    p.add_argument("input_dir", metavar="IN_DIR", help="收到的申报表所在的文件夹（含子文件夹）")
+    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="输出文件夹（不能与输入文件夹相同）")
+    p.add_argument("--jobs", type=_jobs, default=_default_jobs(), metavar="N",
+                   help=f"并行进程数，1 到 {MAX_JOBS}（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
     p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="每个文件的处理时限（秒）")
+    _add_reading_options(p)
     p.set_defaults(func=cmd_bulk)
 
-    p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema")
+    p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema", description="输出规范 JSON 的 JSON Schema")
     p.set_defaults(func=cmd_schema)
 
-    p = sub.add_parser("rules", help="列出全部校验规则")
+    p = sub.add_parser("rules", help="列出全部校验规则", description="列出全部校验规则")
     p.set_defaults(func=cmd_rules)
     return parser
 
@@ -223,14 +444,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
-    args = parser.parse_args(argv)
+    """Parse and run one command; whatever goes wrong ends as a Chinese line and an exit code."""
+    _prepare_streams()
     try:
+        args = parser.parse_args(argv)
         code: int = args.func(args)
+        _flush_stdout()
     except KeyboardInterrupt:
-        print("已中断", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
+        warn("已中断")
+        return EXIT_INTERRUPTED
+    except StdoutUnavailable as problem:
+        return _stdout_failed(problem)
+    except MemoryError:
+        warn("内存不足，已停止")
+        return EXIT_UNREADABLE
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        reason = os_phrase(exc) if isinstance(exc, OSError) else type(exc).__name__
+        warn(f"内部错误（{reason}：{trim_detail(str(exc))}），已停止；请把这一行告诉维护人员"
+             f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）")
+        return EXIT_UNREADABLE
     return code
 
 

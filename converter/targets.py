@@ -1,7 +1,9 @@
 """Parse an indicator's target text into comparator, number and unit — a view, never a rewrite.
 
 People type ``≥90%``, ``>=90``, ``不低于90%``, ``2次以上``, ``≥1亿条``, ``1344m ²``, ``12月底前`` or ``健全``.
-The parser reads all of these; the raw text stays the value of record in the model.
+The parser reads all of these; the raw text stays the value of record in the model. Forms with their own
+comparator (指标性质 / 计算符号) and unit (度量单位 / 计量单位) columns are read through ``row_parts``, which lets
+those columns speak where they are filled and the target's own text where they are not.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
 Kind = Literal["empty", "quantitative", "qualitative", "deadline"]
 COMPARATORS = ("=", "≥", "≤", ">", "<")
+QUALITATIVE = "定性"  # what a comparator column holds for a qualitative indicator
+OTHER_QUANTITATIVE = "定量"  # 定量（其他）: quantitative, the comparison explained in 指标值说明 rather than a symbol
 
 # Spellings → canonical comparator. Longest first, so that ">=" wins over ">".
 _PREFIX_WORDS: dict[str, str] = {
@@ -47,11 +51,21 @@ _FULLWIDTH = str.maketrans(
     "0123456789.%><=,: ",
 )
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
-_DEADLINE = re.compile(
-    r"^(?:(?P<y>[0-9]{4})\s*年\s*)?(?P<m>[0-9]{1,2})\s*月(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?"
-    r"\s*(?P<end>底|末|中旬|下旬|上旬)?\s*(?P<before>前|之前|以前|前完成|完成|内)?$"
-)
-_ISO_DATE = re.compile(r"^(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})\s*(?P<before>前|之前|以前)?$")
+# Deadlines, matched on the normalised text (no spaces). Each pattern names what it knows: year, month, day,
+# quarter (q), half-year (h), or a part of a month (part: 上旬 → the 10th, 中旬 → the 20th, else its last day).
+_BEFORE = r"(?:前|之前|以前|前完成|之前完成|完成|内|以内)?"
+_YEAR = r"(?P<y>(?:19|20)[0-9]{2})"
+_DEADLINES = tuple(re.compile(p) for p in (
+    rf"^{_YEAR}[-/.](?P<m>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}})(?:前|之前|以前)?$",  # 2024-06-30, 2024.6.30前
+    rf"^{_YEAR}[-/.](?P<m>0?[1-9]|1[0-2])月?(?:底|末)?{_BEFORE}$",  # 2024.12, 2024-06底前
+    rf"^(?:{_YEAR}年度?)?(?P<m>[0-9]{{1,2}})月份?(?:(?P<d>[0-9]{{1,2}})[日号])?"
+    rf"(?P<part>底|末|中旬|下旬|上旬)?{_BEFORE}$",  # 12月底前, 2024年12月, 2024年6月30日前
+    rf"^(?:{_YEAR}|本|当|今)?(?:年度?){{1,2}}(?:底|末|终|内){_BEFORE}$",  # 2024年底前, 2024年年底前, 年底前
+    rf"^(?:{_YEAR}年度?)?第?(?P<q>[一二三四1-4])季度(?:末|底|内|结束)?{_BEFORE}$",  # 第三季度末
+    rf"^(?:{_YEAR}年度?)?(?P<h>上|下)半年(?:末|底|内|结束)?{_BEFORE}$",  # 上半年完成
+))
+_QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_PART_DAY = {"上旬": 10, "中旬": 20}
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,25 @@ def _match_unit(rest: str) -> tuple[str | None, str]:
     return None, rest
 
 
+def _deadline(raw: str, text: str) -> TargetParts | None:
+    """A time-limit target (``2024年底前``, ``2024.12``, ``12月底前``, ``第三季度末``…), or None."""
+    for pattern in _DEADLINES:
+        m = pattern.match(text)
+        if m is None:
+            continue
+        g = m.groupdict()
+        if g.get("q"):
+            month = 3 * _QUARTERS[g["q"]]
+        elif g.get("h"):
+            month = 6 if g["h"] == "上" else 12
+        else:
+            month = int(g["m"]) if g.get("m") else 12  # a year's end: 2024年底, 年底前
+        day = int(g["d"]) if g.get("d") else _PART_DAY.get(g.get("part") or "")
+        return TargetParts(raw=raw, kind="deadline", comparator="≤", year=int(g["y"]) if g.get("y") else None,
+                           month=month, day=day)
+    return None
+
+
 _UNIT_SPELLINGS = sorted(_UNITS, key=len, reverse=True)
 _PREFIXES = sorted(_PREFIX_WORDS, key=len, reverse=True)
 _SUFFIXES = sorted(_SUFFIX_WORDS, key=len, reverse=True)
@@ -110,14 +143,9 @@ def parse_target(raw: str | None) -> TargetParts:
         return TargetParts(raw=raw, kind="empty")
     text = _normalise(raw)
 
-    m = _ISO_DATE.match(text) or _DEADLINE.match(text)
-    if m:
-        groups = m.groupdict()
-        return TargetParts(
-            raw=raw, kind="deadline", comparator="≤",
-            year=int(groups["y"]) if groups.get("y") else None, month=int(groups["m"]),
-            day=int(groups["d"]) if groups.get("d") else None,
-        )
+    due = _deadline(raw, text)
+    if due is not None:
+        return due
 
     number_match = _NUMBER.search(text)
     if number_match is None:
@@ -146,3 +174,49 @@ def parse_target(raw: str | None) -> TargetParts:
     if unit is None and rest and len(rest) <= 4 and not any(ch.isdigit() for ch in rest) and not prefix:
         unit, words = rest, None  # an unlisted unit such as "≥3座次"
     return TargetParts(raw=raw, kind="quantitative", comparator=comparator, number=number, unit=unit, text=words)
+
+
+# What a comparator column may hold besides the target's own spellings (``≥``, ``>=``, ``不低于``…).
+_COLUMN_WORDS: dict[str, str] = {
+    **dict.fromkeys((QUALITATIVE, "定性指标"), QUALITATIVE),
+    **dict.fromkeys((OTHER_QUANTITATIVE, "定量（其他）", "定量(其他)", "定量其他", "其他"), OTHER_QUANTITATIVE),
+}
+# Unit-column words for a percentage that never follow a number in a target.
+_UNIT_WORDS: dict[str, str] = {"百分比": "%", "百分率": "%", "百分数": "%", "百分点": "%"}
+
+
+@lru_cache(maxsize=256)
+def comparator_of(text: str | None) -> str | None:
+    """What a comparator column's cell says: one of ``COMPARATORS``, ``QUALITATIVE`` or ``OTHER_QUANTITATIVE``;
+    None when it is blank or not a comparator at all (``＞`` → ``>``, ``>=`` → ``≥``, ``不低于`` → ``≥``)."""
+    if text is None:
+        return None
+    key = _normalise(text)
+    return _COLUMN_WORDS.get(key) or _PREFIX_WORDS.get(key) or _SUFFIX_WORDS.get(key)
+
+
+@lru_cache(maxsize=256)
+def unit_of(text: str | None) -> str | None:
+    """The unit a unit column's cell names, as parsed views show units (``％`` → ``%``, ``平方米`` → ``m²``);
+    a unit the parser does not know is kept as written; None for a blank cell."""
+    if text is None or not text.strip():
+        return None
+    key = _normalise(text)
+    return _UNITS.get(key) or _UNIT_WORDS.get(key) or text.strip()
+
+
+@lru_cache(maxsize=4096)
+def row_parts(target: str | None, comparator: str | None = None, unit: str | None = None) -> TargetParts:
+    """The parsed view of an indicator row: its target, with the row's own comparator and unit columns taking
+    precedence where they are filled. ``定性`` in the comparator column makes the row qualitative. A comparator
+    column holding something unrecognisable is ignored here (the rules report it on its own)."""
+    parts = parse_target(target)
+    if comparator is None and unit is None:
+        return parts
+    said = comparator_of(comparator)
+    if said == QUALITATIVE and parts.kind in ("quantitative", "qualitative") and target is not None:
+        return TargetParts(raw=target, kind="qualitative", text=target.strip())
+    if parts.kind != "quantitative":
+        return parts
+    return replace(parts, comparator=said if said in COMPARATORS else parts.comparator,
+                   unit=unit_of(unit) or parts.unit)

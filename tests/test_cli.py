@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import openpyxl
@@ -112,3 +116,48 @@ def test_schema_and_rules_commands() -> None:
 def test_bad_arguments_get_a_chinese_message() -> None:
     out = run("to-json")
     assert out.returncode == 2 and "参数错误" in out.stderr
+
+
+def _children(pid: int) -> int:
+    """How many processes ``pid`` has started (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        return len(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    except OSError:
+        return 0
+
+
+def test_ctrl_c_ends_the_run_with_a_chinese_line_and_exit_130(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, as a terminal sends it: the command stops its reading workers
+    and says 已中断, without a trace from any of them."""
+    for i in range(600):
+        (tmp_path / f"{i:03d}.txt").write_text(first_form(), encoding="utf-8")
+    proc = subprocess.Popen([PERFGOAL, "check", *sorted(map(str, tmp_path.iterdir()))], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while _children(proc.pid) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the reading workers run, so the signal meets the run and not the start-up
+    time.sleep(0.5)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    text = err.decode("utf-8", "replace")
+    assert proc.returncode == 130, text
+    assert text.strip().splitlines()[-1] == "已中断" and "Traceback" not in text, text
+
+
+def test_readme_commands_table_lists_every_option() -> None:
+    """The README's table of commands is held to the parser: every command has its row, and every option of
+    a command appears in that row (by its short or long spelling)."""
+    import argparse
+
+    from converter.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `perfgoal ([\w-]+)(?:[^|\\]|\\.)*\|", readme, re.M)}
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert name in rows, f"README has no row for `perfgoal {name}`"
+        for action in parser._actions:
+            spellings = [s for s in action.option_strings if s not in ("-h", "--help")]
+            if spellings:
+                assert any(re.search(rf"{re.escape(s)}\b", rows[name]) for s in spellings), (name, spellings)

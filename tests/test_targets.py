@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from converter.model import Indicator, strip_controls
-from converter.targets import parse_target
+from converter.targets import comparator_of, parse_target, row_parts, unit_of
 
 
 @pytest.mark.parametrize(
@@ -44,11 +44,62 @@ def test_qualitative(raw: str) -> None:
     ("raw", "year", "due"),
     [("12月底前", 2020, dt.date(2020, 12, 31)), ("2021年6月", 2020, dt.date(2021, 6, 30)),
      ("2月底", 2020, dt.date(2020, 2, 29)), ("2020-10-31", None, dt.date(2020, 10, 31)),
-     ("11月15日前", 2020, dt.date(2020, 11, 15))],
+     ("11月15日前", 2020, dt.date(2020, 11, 15)),
+     # the spellings of the forms in use elsewhere
+     ("2024年底前", None, dt.date(2024, 12, 31)), ("2024年年底前", None, dt.date(2024, 12, 31)),
+     ("2024年末", None, dt.date(2024, 12, 31)), ("2024年度末", None, dt.date(2024, 12, 31)),
+     ("2024.12", None, dt.date(2024, 12, 31)), ("２０２４．６", None, dt.date(2024, 6, 30)),
+     ("2024-06", None, dt.date(2024, 6, 30)), ("2024年12月", None, dt.date(2024, 12, 31)),
+     ("2024 年 6 月 30 日前", None, dt.date(2024, 6, 30)), ("2024.6.30前", None, dt.date(2024, 6, 30)),
+     ("12月底前", 2024, dt.date(2024, 12, 31)), ("年底前", 2024, dt.date(2024, 12, 31)),
+     ("本年度内", 2024, dt.date(2024, 12, 31)), ("年内完成", 2024, dt.date(2024, 12, 31)),
+     ("第三季度末", 2024, dt.date(2024, 9, 30)), ("2025年第一季度", None, dt.date(2025, 3, 31)),
+     ("三季度末前", 2024, dt.date(2024, 9, 30)), ("上半年完成", 2024, dt.date(2024, 6, 30)),
+     ("12月上旬", 2024, dt.date(2024, 12, 10)), ("6月中旬前", 2024, dt.date(2024, 6, 20))],
 )
 def test_deadlines(raw: str, year: int | None, due: dt.date) -> None:
     parts = parse_target(raw)
-    assert parts.kind == "deadline" and parts.deadline(year) == due
+    assert parts.kind == "deadline" and parts.deadline(year) == due and parts.comparator == "≤"
+
+
+def test_a_deadline_without_its_year_needs_the_declaration_year() -> None:
+    assert parse_target("年底前").deadline(None) is None
+    assert parse_target("2024年底前").deadline(None) == dt.date(2024, 12, 31)
+
+
+@pytest.mark.parametrize("raw", ["≥2024.5万元", "2024年", "20241231", "2024.5元", "≥12个月"])
+def test_numbers_that_look_like_dates_stay_numbers(raw: str) -> None:
+    assert parse_target(raw).kind == "quantitative"
+
+
+@pytest.mark.parametrize(
+    ("text", "comparator"),
+    [("≥", "≥"), (">=", "≥"), ("＞", ">"), ("＜", "<"), ("＝", "="), ("=", "="), ("≤", "≤"), ("<=", "≤"),
+     ("≧", "≥"), ("不低于", "≥"), (" ≥ ", "≥"), ("定性", "定性"), ("定量（其他）", "定量"), ("约", None),
+     (None, None)],
+)
+def test_comparator_column(text: str | None, comparator: str | None) -> None:
+    assert comparator_of(text) == comparator
+
+
+@pytest.mark.parametrize(("text", "unit"), [("%", "%"), ("％", "%"), ("百分比", "%"), ("个", "个"), ("平方米", "m²"),
+                                            ("座次", "座次"), (" 人次 ", "人次"), (None, None), ("  ", None)])
+def test_unit_column(text: str | None, unit: str | None) -> None:
+    assert unit_of(text) == unit
+
+
+def test_row_parts_let_the_columns_speak() -> None:
+    rate = row_parts("95", "≥", "%")
+    assert (rate.kind, rate.comparator, rate.unit, rate.raw) == ("quantitative", "≥", "%", "95")
+    assert rate.number == Decimal(95)
+    assert row_parts("95", "＞", "％").comparator == ">" and row_parts("95", "＞", "％").is_percent
+    assert row_parts("健全", "定性", None).kind == "qualitative"
+    assert row_parts("3", "定性", None).kind == "qualitative"  # the form says so: the rules judge it as such
+    assert row_parts("≥95%", None, None) == parse_target("≥95%")  # no columns: the target alone
+    assert row_parts("≥95%", "约", None).comparator == "≥"  # an unreadable column does not erase the target's own
+    assert row_parts("95", None, "%").comparator is None
+    assert row_parts("2024年底前", "≤", "日期").kind == "deadline"
+    assert row_parts(None, "≥", "%").kind == "empty"
 
 
 def test_empty() -> None:

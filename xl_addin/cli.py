@@ -11,7 +11,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from converter import cli
+try:
+    from converter import cli
+except KeyboardInterrupt:  # Ctrl-C while the command is still loading its libraries: no trace either
+    sys.stderr.write("已中断\n")
+    raise SystemExit(130) from None
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
@@ -19,22 +23,27 @@ def cmd_addin(args: argparse.Namespace) -> int:
         from .addin import MODULE, macro_text
         from .vba_wrappers import generate, with_wrappers
 
-        sys.stdout.write(with_wrappers(macro_text(f"{MODULE}.bas"), generate()))
+        cli.emit_text(with_wrappers(macro_text(f"{MODULE}.bas"), generate()))
         return cli.EXIT_OK
-    from .addin import build
+    from .addin import ADDIN_NAME, build
 
     if not args.output:
-        print("请用 -o 指定输出目录", file=sys.stderr)
+        cli.warn("请用 -o 指定输出目录")
         return cli.EXIT_UNREADABLE
-    target = build(Path(args.output))
-    print(f"已生成 {target}", file=sys.stderr)
+    out_dir = Path(args.output)
+    try:
+        target = build(out_dir)
+    except OSError as exc:
+        return cli.cannot_write(out_dir / ADDIN_NAME, exc)
+    cli.warn(f"已生成 {target}")
     return cli.EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    p = sub.add_parser("addin", help="生成 Excel 加载项（perfgoal.xlam）")
+    p = sub.add_parser("addin", help="生成 Excel 加载项（perfgoal.xlam）",
+                       description="生成 Excel 加载项（perfgoal.xlam）")
     p.add_argument("action", choices=("build", "vba"), help="build：生成加载项；vba：输出带函数包装的 VBA 模块源码")
     p.add_argument("-o", "--output", metavar="DIR", help="加载项的输出目录")
     p.set_defaults(func=cmd_addin)

@@ -14,16 +14,26 @@ from typing import Any
 import xlwings as xw
 from pydantic import ValidationError
 
+from converter.fields import BUDGET_FIELDS
 from converter.findings import Finding, Severity
 from converter.model import Budget, Declaration, Indicator, clean_text, strip_controls
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
 from converter.readers.values import as_date, as_money, as_text, as_year
-from converter.rules import AMOUNT_UNPARSEABLE, Context, check_budget, check_indicator, check_table, indicator_findings
-from converter.targets import parse_target
+from converter.rules import (
+    AMOUNT_UNPARSEABLE,
+    Context,
+    check_budget,
+    check_indicator,
+    check_table,
+    indicator_findings,
+    row_key,
+)
+from converter.targets import QUALITATIVE, parse_target
 
 OK = "✓"
 SEPARATOR = "；"
-QUALITATIVE = "定性"
+# The amounts PG_CHECK_BUDGET and PG_SHEET_SUMMARY take, in the order of their parameters (a test holds the names).
+LIVE_AMOUNTS = BUDGET_FIELDS[:4]
 EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!")
 
@@ -57,26 +67,35 @@ def _error_text(exc: CellError) -> str:
     return f"单元格含错误值（{exc}）" if str(exc).startswith("#") else str(exc)
 
 
+def _cell(value: Any) -> str | None:
+    """A text cell as the model keeps it (trimmed, control characters dropped); CellError for an error value."""
+    if value is None:  # most optional cells, on every recalculation
+        return None
+    text = _text(value)
+    return None if text is None else clean_text(strip_controls(text))
+
+
 @xw.func
 def PG_CHECK_INDICATOR(level1: Any, level2: Any, indicator_name: Any, target: Any, end_date: Any = None,
-                       year: Any = None, profile: Any = None) -> str:
+                       year: Any = None, profile: Any = None, comparator: Any = None, unit: Any = None) -> str:
     """One indicator row: "✓", or its problems joined by "；". A blank row gives "".
 
-    ``end_date`` and ``year`` (the form's 计划完成日期 and 年度) let time limits be checked as ``check`` does."""
+    ``end_date`` and ``year`` (the form's 计划完成日期 and 年度) let time limits be checked as ``check`` does;
+    ``comparator`` and ``unit`` are the row's 指标性质 / 计算符号 and 度量单位 cells where the form has them."""
     try:
-        values = [_text(v) for v in (level1, level2, indicator_name, target)]
+        row = row_key(level1=_cell(level1), level2=_cell(level2), name=_cell(indicator_name), target=_cell(target),
+                      comparator=_cell(comparator), unit=_cell(unit))
         base = _context(profile)
     except CellError as exc:
         return _error_text(exc)
-    values = [clean_text(strip_controls(v)) if v is not None else None for v in values]
+    if not any(row):
+        return ""
     try:
         ctx = Context(base.profile, as_year(_text(year)), None, as_date(_text(end_date)))
     except (CellError, ValueError):
         ctx = base  # a year or date that cannot be read: check the row without them
-    if not any(values):
-        return ""
     # Rows already seen are remembered by the rules: Excel recalculates every row when one cell changes.
-    return _messages(list(indicator_findings(*values, ctx.profile.name, ctx.year, ctx.end_date)))
+    return _messages(list(indicator_findings(row, ctx.profile.name, ctx.year, ctx.end_date)))
 
 
 @xw.func
@@ -102,45 +121,63 @@ def _number(value: Decimal) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-@xw.func
-def PG_CHECK_BUDGET(total: Any, current_year: Any, prior_year_budget: Any,
-                    prior_year_executed: Any) -> str:
-    """The four amounts: "✓", or their problems joined by "；"."""
-    labels = list(Budget.model_fields)
+def _budget(values: tuple[Any, ...], ctx: Context) -> tuple[Budget | None, list[str]]:
+    """The amounts Excel passes, in the form's unit (元 or 万元), as the model's Budget in 元; or the problems."""
     amounts: dict[str, Decimal | None] = {}
     problems = []
-    for key, value in zip(labels, (total, current_year, prior_year_budget, prior_year_executed), strict=True):
+    for path, value in zip(LIVE_AMOUNTS, values, strict=True):
+        label = ctx.profile.label(path)
         try:
             if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
                 raise CellError(value.strip())
-            amounts[key] = as_money(value)
+            amounts[path.removeprefix("budget.")] = as_money(value, ctx.profile.money_unit)
         except CellError as exc:
-            problems.append(f"{Budget.model_fields[key].title}：{_error_text(exc)}")
+            problems.append(f"{label}：{_error_text(exc)}")
         except ValueError:
-            label = Budget.model_fields[key].title
-            problems.append(AMOUNT_UNPARSEABLE.finding(label=label, value=_text(value)).message)
+            problems.append(AMOUNT_UNPARSEABLE.finding(label=label, value=_text(value),
+                                                       unit=ctx.profile.money_unit).message)
     if problems:
+        return None, problems
+    try:
+        return Budget(**amounts), []
+    except ValidationError:
+        return None, [AMOUNT_UNPARSEABLE.title]
+
+
+@xw.func
+def PG_CHECK_BUDGET(total: Any, current_year: Any, prior_year_budget: Any, prior_year_executed: Any,
+                    profile: Any = None) -> str:
+    """The four amounts, in the form's unit: "✓", or their problems joined by "；"."""
+    try:
+        ctx = _context(profile)
+    except CellError as exc:
+        return _error_text(exc)
+    budget, problems = _budget((total, current_year, prior_year_budget, prior_year_executed), ctx)
+    if budget is None:
         return SEPARATOR.join(problems)
-    return _messages(check_budget(Budget(**amounts), Context(load_profile(DEFAULT_PROFILE))))
+    return _messages(check_budget(budget, ctx))
 
 
 @xw.func
 @xw.arg("indicators", ndim=2)
 def PG_SHEET_SUMMARY(indicators: Any, total: Any = None, current_year: Any = None,
                      prior_year_budget: Any = None, prior_year_executed: Any = None, profile: Any = None) -> str:
-    """Counts for the whole indicator table and budget block: "✓", or "错误 n 条，警告 m 条"."""
+    """Counts for the whole indicator table and budget block: "✓", or "错误 n 条，警告 m 条".
+
+    ``indicators`` is the table's range, its columns in the profile's order (一级指标, 二级指标, …)."""
     try:
         ctx = _context(profile)
-        rows = [[_text(v) for v in (list(row) + [None] * 4)[:4]] for row in (indicators or []) if row is not None]
-        budget = Budget(**{k: as_money(None if isinstance(v, str) and v.strip() in EXCEL_ERRORS else v)
-                           for k, v in zip(Budget.model_fields,
-                                           (total, current_year, prior_year_budget, prior_year_executed),
-                                           strict=True)})
+        keys = [c.key for c in ctx.profile.form.table.columns]
+        rows = [[_cell(v) for v in (list(row) + [None] * len(keys))[:len(keys)]]
+                for row in (indicators or []) if row is not None]
+        table = [Indicator(**dict(zip(keys, r, strict=True))) for r in rows if any(r)]
+        budget = _budget((total, current_year, prior_year_budget, prior_year_executed), ctx)[0]
     except CellError as exc:
         return _error_text(exc)
-    except (ValueError, ValidationError):
+    except ValueError:  # pydantic's ValidationError included: a cell the model cannot hold
+        return "指标表含无法识别的内容，请查看各行校验"
+    if budget is None:
         return "预算金额无法识别，请查看预算校验"
-    table = [Indicator(level1=r[0], level2=r[1], name=r[2], target=r[3]) for r in rows if any(r)]
     decl = Declaration(profile=ctx.profile.name, budget=budget, indicators=table)
     found = [f for i, ind in enumerate(table) for f in check_indicator(ind, ctx, i)]
     found += check_budget(budget, ctx) + check_table(decl, ctx)
