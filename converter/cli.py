@@ -23,7 +23,8 @@ from typing import Any, NoReturn, TextIO
 from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
 from .findings import SEVERITY_LABELS, Severity, count_by_severity
-from .profile import DEFAULT_PROFILE, profile_names
+from .model import YEAR_MAX, YEAR_MIN
+from .profile import DEFAULT_PROFILE, profile_names, unknown_profile
 from .reading import DEFAULT_TIMEOUT, FileResult, read_files
 from .rules import CATALOGUE
 from .syserrors import os_phrase, os_reason, trim_detail
@@ -234,7 +235,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     target = Path(args.output)
     try:
-        write_workbook(target, [None], load_profile(args.profile))
+        write_workbook(target, [None], load_profile(args.profile), year=args.year)
     except OSError as exc:
         return cannot_write(target, exc)
     return EXIT_OK
@@ -242,7 +243,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_to_xlsx(args: argparse.Namespace) -> int:
     from .json_input import JsonRejected, load_declarations
-    from .writers.xlsx import MixedProfilesError, write_workbook
+    from .profile import load_profile
+    from .writers.xlsx import MixedProfilesError, unplaceable, write_workbook
 
     source, target = Path(args.input), Path(args.output)
     try:
@@ -257,6 +259,11 @@ def cmd_to_xlsx(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     except JsonRejected as exc:
         warn(f"{source}：{exc}")
+        return EXIT_UNREADABLE
+    lost = [f"第{i + 1}份：{'、'.join(paths[:5])}{'等' if len(paths) > 5 else ''}"
+            for i, d in enumerate(declarations) if (paths := unplaceable(d, load_profile(d.profile)))]
+    if lost:
+        warn(f"{source}：以下内容在该表式的申报表中没有位置，为免丢失，未生成工作簿（{'；'.join(lost)}）")
         return EXIT_UNREADABLE
     try:
         write_workbook(target, declarations)
@@ -295,8 +302,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from .profile import load_profile
+    from .rules import rule_source
+
+    profile = load_profile(args.profile) if args.profile else None
     for r in CATALOGUE.values():
-        source = f"（依据：{r.source}）" if r.source else ""
+        cited = rule_source(r, profile)
+        source = f"（依据：{cited}）" if cited else ""
         say(f"{r.code}\t{SEVERITY_LABELS[r.severity]}\t{r.title}{source}")
     return EXIT_OK
 
@@ -324,9 +336,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _year(text: str) -> int:
+    if not text.strip().isdigit() or not YEAR_MIN <= int(text) <= YEAR_MAX:
+        raise argparse.ArgumentTypeError(f"应为 {YEAR_MIN}–{YEAR_MAX} 之间的四位年度，收到“{text}”")
+    return int(text)
+
+
 def _profile_name(text: str) -> str:
     if text not in profile_names():
-        raise argparse.ArgumentTypeError(f"未知的表式版本“{text}”（可用：{'、'.join(profile_names())}）")
+        raise argparse.ArgumentTypeError(unknown_profile(text))
     return text
 
 
@@ -412,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx", help="模板的输出文件")
     p.add_argument("--profile", type=_profile_name, default=DEFAULT_PROFILE, metavar="NAME",
                    help=f"表式版本（{'、'.join(profile_names())}；默认 {DEFAULT_PROFILE}）")
+    p.add_argument("--year", type=_year, metavar="Y", help="预先填入的申报年度（如 2027；日期校验随年度单元格）")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("to-xlsx", help="把规范 JSON 填入模板（数组则每份一张工作表）",
@@ -434,7 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="输出规范 JSON 的 JSON Schema", description="输出规范 JSON 的 JSON Schema")
     p.set_defaults(func=cmd_schema)
 
-    p = sub.add_parser("rules", help="列出全部校验规则", description="列出全部校验规则")
+    p = sub.add_parser("rules", help="列出全部校验规则", description="列出全部校验规则及其依据")
+    p.add_argument("--profile", type=_profile_name, metavar="NAME",
+                   help=f"按该表式列出各规则的依据（{'、'.join(profile_names())}）")
     p.set_defaults(func=cmd_rules)
     return parser
 

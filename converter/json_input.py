@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from . import canonical
 from .model import Declaration
-from .profile import profile_names
+from .profile import profile_names, unknown_profile
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # thousands of declarations; a file past it is not ours
 MAX_DEPTH_SHOWN = 100  # a declaration is four levels deep; where nesting passes this is reported
@@ -53,7 +53,7 @@ def load_declarations(path: Path) -> list[Declaration]:
         raise JsonRejected("JSON 中没有申报表")
     unknown = sorted({d.profile for d in declarations} - set(profile_names()))
     if unknown:
-        raise JsonRejected(f"未知的表式版本“{'、'.join(unknown)}”（可用：{'、'.join(profile_names())}）")
+        raise JsonRejected(unknown_profile(*unknown))
     return declarations
 
 

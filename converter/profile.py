@@ -213,7 +213,15 @@ def profile_names() -> list[str]:
 
 
 class UnknownProfileError(KeyError):
-    """Raised for a profile name with no file behind it."""
+    """Raised for a profile name with no file behind it; its text is the message for the user."""
+
+    def __str__(self) -> str:
+        return unknown_profile(*self.args)
+
+
+def unknown_profile(*names: str) -> str:
+    """The one message for profile names with no file behind them."""
+    return f"未知的表式版本“{'、'.join(names)}”（可用：{'、'.join(profile_names())}）"
 
 
 @cache

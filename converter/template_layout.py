@@ -17,6 +17,7 @@ from .readers.grid import column_letter
 
 TEMPLATE_VERSION = "2"
 META_SHEET = "版本信息"
+META_PROFILE_LABEL = "表式版本"  # the meta sheet's row that names the profile
 LISTS_SHEET = "下拉列表"
 DEFAULT_SHEET = "申报表"
 NAME_PREFIX = "pg_"

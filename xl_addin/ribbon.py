@@ -10,17 +10,18 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from converter import canonical
 from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkReport, run_bulk
 from converter.findings import SEVERITY_LABELS, Finding, Severity, count_by_severity, severity_rank
+from converter.json_input import JsonRejected, load_declarations
 from converter.model import Declaration
+from converter.profile import profile_names
 from converter.readers.locate import FormRead, locate_forms
 from converter.reading import form_findings
 from converter.rules import CATALOGUE
-from converter.template_layout import LISTS_SHEET, META_SHEET, PROFILE_NAME
+from converter.syserrors import os_reason
+from converter.template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, PROFILE_NAME
 from converter.writers.xlsx import MixedProfilesError, write_workbook
 
 from .book import UI, Book
@@ -32,10 +33,17 @@ JSON_KIND = "JSON 文件 (*.json),*.json"
 XLSX_KIND = "Excel 工作簿 (*.xlsx),*.xlsx"
 
 
+def _profile(book: Book) -> str | None:
+    """The profile our template's meta sheet names (as ``perfgoal check`` reads it), or None to detect it."""
+    rows = book.read_sheet(META_SHEET) or []
+    found = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == META_PROFILE_LABEL and r[1]), None)
+    return found if found in profile_names() else None
+
+
 def _forms(book: Book, sheet: str) -> list[FormRead]:
     names = book.names(sheet)
     ours = {k: v for k, v in names.items() if k != PROFILE_NAME}
-    return locate_forms(book.grid(sheet), ours or None, None)
+    return locate_forms(book.grid(sheet), ours or None, _profile(book))
 
 
 def _previous_marks(book: Book, sheet: str) -> set[str]:
@@ -104,12 +112,12 @@ def import_json(book: Book, ui: UI) -> Path | None:
     if not source:
         return None
     try:
-        decls = canonical.loads(Path(source).read_bytes())
-    except OSError:
-        ui.alert(f"文件无法读取：{source}")
+        decls = load_declarations(Path(source))
+    except OSError as exc:
+        ui.alert(f"文件无法读取：{source}（{os_reason(exc)}）")
         return None
-    except (ValueError, ValidationError):
-        ui.alert(f"不是有效的申报表 JSON：{source}")
+    except JsonRejected as exc:
+        ui.alert(f"不是有效的申报表 JSON：{source}（{exc}）")
         return None
     target = Path(source).with_suffix(".xlsx")
     k = 2

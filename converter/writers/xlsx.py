@@ -34,6 +34,7 @@ from ..template_layout import (
     LIVE_BUDGET,
     LIVE_INDICATOR,
     LIVE_SUMMARY,
+    META_PROFILE_LABEL,
     META_SHEET,
     PROFILE_NAME,
     TEMPLATE_VERSION,
@@ -141,7 +142,7 @@ def _meta_sheet(wb: Workbook, profile: Profile) -> None:
     wb.defined_names[PROFILE_NAME] = DefinedName(PROFILE_NAME, attr_text=f'"{profile.name}"')
     ws = wb.create_sheet(META_SHEET)
     ws.sheet_state = "hidden"
-    for row in (("数据格式版本", SCHEMA_VERSION), ("表式版本", profile.name), ("表式名称", profile.title),
+    for row in (("数据格式版本", SCHEMA_VERSION), (META_PROFILE_LABEL, profile.name), ("表式名称", profile.title),
                 ("模板版本", TEMPLATE_VERSION)):
         ws.append(row)
 
