@@ -158,6 +158,7 @@ Date = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),
 ]
 Flag = Annotated[bool | None, BeforeValidator(_to_bool)]
+YES, NO = "是", "否"  # how a flag is written on every form
 Period = Literal["annual", "long_term"]
 
 TEXT, LONG_TEXT = Meta(Kind.TEXT), Meta(Kind.LONG_TEXT)

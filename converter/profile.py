@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
-from .model import Kind, Period
+from .model import NO, YES, Kind, Period
 
 MoneyUnit = Literal["元", "万元"]
 _UNIT_SUFFIX = re.compile(r"\s*[（(]\s*(?:万?元)\s*[)）]\s*$")
@@ -77,7 +77,7 @@ class Lists(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     category: tuple[str, ...] = ()
     performance_type: tuple[str, ...] = ()
-    yes_no: tuple[str, ...] = ("是", "否")
+    yes_no: tuple[str, ...] = (YES, NO)
     attribute: tuple[str, ...] = ("新增", "延续")
     comparator: tuple[str, ...] = ("≥", "≤", "＝", "＞", "＜", "定性")
     direction: tuple[str, ...] = ("正向", "反向")

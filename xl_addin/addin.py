@@ -22,6 +22,7 @@ from lxml import etree
 from oletools.olevba import decompress_stream
 
 from converter.atomic import write_bytes
+from converter.writers.stable_zip import ZIP_TIME
 
 from . import cfb, ovba
 
@@ -96,7 +97,7 @@ def build(out_dir: Path) -> Path:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, data in parts.items():
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(info, data)
     target = out_dir / ADDIN_NAME

@@ -5,11 +5,15 @@ The same content always gives the same bytes, and every reader of the returned c
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
 
-_STAMP = rb"2020-01-01T00:00:00Z"
+# The one timestamp every generated workbook and add-in carries, so the same content always gives the same bytes.
+FIXED_TIME = dt.datetime(2020, 1, 1)
+ZIP_TIME = FIXED_TIME.timetuple()[:6]
+_STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 _CHAR_REF = re.compile(rb"&#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7});")
 _DECLARED_ENCODING = re.compile(rb"^<\?xml[^>]*\bencoding=[\"']([^\"']+)[\"']")
 
@@ -47,7 +51,7 @@ def stable_xlsx(data: bytes) -> bytes:
                 part = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*", rb"\g<1>" + _STAMP, part)
             if info.filename.endswith((".xml", ".rels")):
                 part = literal_text(part)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
             dst.writestr(fixed, part)

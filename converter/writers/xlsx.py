@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import write_bytes
 from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
-from ..model import SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, Declaration, Kind, Meta
+from ..model import NO, SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, YES, Declaration, Kind, Meta
 from ..profile import DEFAULT_PROFILE, Profile, in_unit, load_profile, money_places
 from ..rules import CATALOGUE
 from ..template_layout import (
@@ -45,7 +45,7 @@ from ..template_layout import (
     live_formula,
     sheet_layout,
 )
-from .stable_zip import stable_xlsx
+from .stable_zip import FIXED_TIME, stable_xlsx
 
 FONT = "宋体"
 _THIN = Side(style="thin", color="808080")
@@ -62,7 +62,6 @@ MIN_HEADER_WIDTH = 16  # a column that holds header labels
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMATS = {"元": "#,##0.00", "万元": "#,##0.00####"}
 TEXT_FORMAT = "@"
-_FIXED_TIME = dt.datetime(2020, 1, 1)
 # Amounts past this are written as text: a double holds 15 significant digits, and 元 with 分 must stay exact.
 _EXACT_NUMBER_LIMIT = Decimal(10) ** 13
 # The budget relations the template checks as staff type: (rule code, amount, the amount it may not exceed).
@@ -294,7 +293,7 @@ def _write_value(ws: Worksheet, ref: str, value: Any, kind: Kind, profile: Profi
     if value is None:
         cell.value = None
     elif isinstance(value, bool):
-        cell.value = "是" if value else "否"
+        cell.value = YES if value else NO
         cell.data_type = "s"
     elif isinstance(value, Decimal):
         amount = in_unit(value, profile.money_unit)  # exact: Decimal
@@ -532,7 +531,7 @@ def build_workbook(declarations: Sequence[Declaration | None], profile: Profile 
     _meta_sheet(wb, profile)
     wb.active = 0
     wb.properties.creator = "perfgoal"
-    wb.properties.created = _FIXED_TIME
+    wb.properties.created = FIXED_TIME
     return wb
 
 
