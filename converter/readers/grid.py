@@ -1,7 +1,8 @@
-"""A grid of cell values: the one shape every file format is read into."""
+"""A grid of cell values: the one shape every file format is read into, and the one home of A1 references."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,39 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """Excel letters → 0-based column index (A → 0, AA → 26); upper case only, as files spell them."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def cell_ref(row: int, col: int) -> str:
     """0-based row and column → A1 reference."""
     return f"{column_letter(col)}{row + 1}"
+
+
+_CELL = re.compile(r"\$?([A-Z]{1,3})\$?([1-9]\d{0,6})")
+
+
+def parse_cell(ref: str) -> tuple[int, int] | None:
+    """A1 reference (``E2``, ``$E$2``) → 0-based (row, col); None for anything else."""
+    m = _CELL.fullmatch(ref)
+    return (int(m.group(2)) - 1, column_index(m.group(1))) if m else None
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula cell: the formula as typed (``=100%``) and the value the application last computed.
+
+    A target typed ``=100%`` is stored by Excel as a formula; reading only its cached value would give ``1``
+    (or nothing, when no application has computed it yet), so the grid keeps both and each field decides.
+    A Formula is never a label (it is not a ``str``) and never blank.
+    """
+
+    text: str | None  # with its leading "=", as the user typed it; None where the file keeps no formula text (xls)
+    value: Any  # the cached result as calamine reads it (None when none was stored)
 
 
 @dataclass
@@ -54,4 +85,5 @@ class Grid:
 
 
 def is_blank(value: Any) -> bool:
+    """An empty cell: None or whitespace. A Formula is never blank, whatever its cached value."""
     return value is None or (value.__class__ is str and not value.strip())

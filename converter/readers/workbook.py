@@ -7,7 +7,6 @@ and gives merged ranges. It does not expose defined names, so for xlsx they are 
 
 from __future__ import annotations
 
-import html
 import io
 import re
 import zipfile
@@ -16,20 +15,15 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from ..sheet_layout import LISTS_SHEET, META_SHEET, NAME_PREFIX, PROFILE_NAME
-from .grid import Grid
+from ..template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, NAME_PREFIX, PROFILE_NAME
+from .cell_kinds import CellKinds, SheetKinds, apply, open_kinds, xml_text
+from .grid import Grid, column_index
 
 MAX_WORKBOOK_XML = 8 * 1024 * 1024
+MAX_WORKBOOK_BYTES = 64 * 1024 * 1024  # read for the side channel when the caller gave no bytes
 _REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
                   r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
 CellRange = tuple[int, int, int, int]
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
@@ -37,8 +31,8 @@ def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
     m = _REF.match(text.strip().lstrip("="))
     if m is None:
         return None
-    r1, c1 = int(m["r1"]) - 1, _col(m["c1"])
-    r2, c2 = (int(m["r2"]) - 1, _col(m["c2"])) if m["c2"] else (r1, c1)
+    r1, c1 = int(m["r1"]) - 1, column_index(m["c1"])
+    r2, c2 = (int(m["r2"]) - 1, column_index(m["c2"])) if m["c2"] else (r1, c1)
     return (m["sheet"].replace("''", "'") if m["sheet"] else None), (r1, c1, r2, c2)
 
 
@@ -60,9 +54,13 @@ def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = 
                    ) -> tuple[list[Grid], str | None]:
     """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names.
 
-    With ``profile`` already known (from the defined names) the meta sheet is not read at all."""
+    Cells hold what the user typed as far as the file tells (see ``cell_kinds``): formula cells are
+    ``Formula`` (text and cached value), numbers shown as percent are their percentage (``"95%"``), numbers
+    shown as a date calamine does not know are dates. With ``profile`` already known (from the defined
+    names) the meta sheet is not read at all."""
     wb = _open(path, data)
     try:
+        kinds = _kinds(path, data)
         grids = []
         for name in wb.sheet_names:
             if name == LISTS_SHEET or (name == META_SHEET and profile is not None):
@@ -70,14 +68,40 @@ def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = 
             sheet = wb.get_sheet_by_name(name)
             rows = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=True)]
             if name == META_SHEET:
-                profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == "表式版本" and r[1]), None)
+                profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == META_PROFILE_LABEL and r[1]), None)
                 continue
             start = sheet.start or (0, 0)
+            origin = (start[0], start[1])
+            found = _sheet_kinds(kinds, name)
+            if found is not None:
+                rows, origin = apply(rows, origin, found, kinds is not None and kinds.date1904)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
-            grids.append(Grid(sheet=name, rows=rows, origin=(start[0], start[1]), merged=merged))
+            grids.append(Grid(sheet=name, rows=rows, origin=origin, merged=merged))
         return grids, profile
     finally:
         wb.close()
+
+
+def _kinds(path: Path, data: bytes | None) -> CellKinds | None:
+    """The workbook's side channel, or None. It may only add to calamine's read, never cost one: a file it
+    cannot make sense of (calamine read it, so it is a workbook) keeps calamine's values."""
+    try:
+        if data is None:
+            if path.stat().st_size > MAX_WORKBOOK_BYTES:
+                return None
+            data = path.read_bytes()
+        return open_kinds(data)
+    except Exception:
+        return None
+
+
+def _sheet_kinds(kinds: CellKinds | None, name: str) -> SheetKinds | None:
+    if kinds is None:
+        return None
+    try:
+        return kinds.sheet(name)
+    except Exception:  # as in _kinds: a damaged part keeps calamine's values
+        return None
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
@@ -86,17 +110,12 @@ _NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
 _LOCAL_ATTR = re.compile(rb'\blocalSheetId="(\d+)"')
 
 
-def _xml_text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    return html.unescape(text) if "&" in text else text
-
-
 @lru_cache(maxsize=1024)
 def _name_attrs(attrs: bytes) -> tuple[str, int | None]:
     """(name, localSheetId) of a ``definedName`` element. Every copy of our template spells these alike."""
     found = _NAME_ATTR.search(attrs)
     local = _LOCAL_ATTR.search(attrs)
-    return (_xml_text(found.group(1)) if found else ""), (int(local.group(1)) if local else None)
+    return (xml_text(found.group(1)) if found else ""), (int(local.group(1)) if local else None)
 
 
 @lru_cache(maxsize=1024)
@@ -105,7 +124,7 @@ def _cells(ref: bytes) -> CellRange | None:
 
     Cached: every copy of our template names the same cells, while the sheet part before ``!`` differs from
     file to file and is not needed (a sheet-scoped name's sheet is its ``localSheetId``)."""
-    parsed = parse_ref(_xml_text(ref))
+    parsed = parse_ref(xml_text(ref))
     return parsed[1] if parsed is not None and parsed[0] is None else None
 
 
@@ -124,7 +143,7 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
         return {}, None
     if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return {}, None  # not our template; or a DTD, which no OOXML part declares and a hostile one does
-    sheets = [_xml_text(m) for m in _SHEET_TAG.findall(data)]
+    sheets = [xml_text(m) for m in _SHEET_TAG.findall(data)]
     out: dict[str, dict[str, CellRange]] = {}
     profile = None
     prefix = b'"' + NAME_PREFIX.encode()
@@ -133,7 +152,7 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
             continue
         name, index = _name_attrs(attrs_raw)
         if name == PROFILE_NAME:
-            profile = _xml_text(text_raw).strip().strip('"') or None
+            profile = xml_text(text_raw).strip().strip('"') or None
             continue
         if index is None or index >= len(sheets) or not name.startswith(NAME_PREFIX):
             continue  # our field names are sheet-scoped; workbook-level ones name the drop-down lists
