@@ -22,10 +22,10 @@ from .findings import Finding, Severity
 from .model import Declaration
 from .pool import Failure, WatchdogPool
 from .profile import UnknownProfileError, profile_names
-from .readers.grid import Grid
+from .readers.grid import CellRange, Grid
 from .readers.locate import FormRead, locate_forms, not_a_declaration
 from .readers.text_export import decode, grid_from_text
-from .readers.workbook import CellRange, template_names, workbook_grids
+from .readers.workbook import template_names, workbook_grids
 from .rules import (
     FILE_ENCRYPTED,
     FILE_NOT_DECLARATION,

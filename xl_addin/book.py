@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from converter.findings import Severity
-from converter.readers.grid import Grid
-from converter.readers.workbook import CellRange, parse_ref
+from converter.readers.grid import CellRange, Grid, parse_ref
 
 FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
 

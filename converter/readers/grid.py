@@ -39,6 +39,30 @@ def parse_cell(ref: str) -> tuple[int, int] | None:
     return (int(m.group(2)) - 1, column_index(m.group(1))) if m else None
 
 
+CellRange = tuple[int, int, int, int]  # 0-based inclusive (first_row, first_col, last_row, last_col)
+_REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
+                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
+
+
+def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
+    """``'申报表'!$B$4`` or ``'申报表'!$A$18:$D$77`` → (sheet or None, 0-based inclusive range)."""
+    m = _REF.match(text.strip().lstrip("="))
+    if m is None:
+        return None
+    r1, c1 = int(m["r1"]) - 1, column_index(m["c1"])
+    r2, c2 = (int(m["r2"]) - 1, column_index(m["c2"])) if m["c2"] else (r1, c1)
+    return (m["sheet"].replace("''", "'") if m["sheet"] else None), (r1, c1, r2, c2)
+
+
+
+def absolute(ref: str) -> str:
+    """``B5`` → ``$B$5``."""
+    found = parse_cell(ref)
+    if found is None:
+        raise ValueError(f"not a cell reference: {ref}")
+    return f"${column_letter(found[1])}${found[0] + 1}"
+
+
 @dataclass(frozen=True, slots=True)
 class Formula:
     """A formula cell: the formula as typed (``=100%``) and the value the application last computed.

@@ -49,14 +49,14 @@ from ..rules import (
 )
 from ..targets import parse_target
 from ..template_layout import CHECK_LABEL, path_of, period_of_table_name
-from .grid import Formula, Grid, is_blank
+from .grid import CellRange, Formula, Grid, is_blank
 from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written
 
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
 _YEAR_PREFIX = re.compile(r"^[(（]?\d{4}[)）]?年度?")
 CORE = ("level1", "level2", "name", "target")
 _GROUP_KEYS = frozenset(label_key(h) for h in TABLE_GROUP_HEADINGS)
-CellRange = tuple[int, int, int, int]
+
 
 
 @dataclass

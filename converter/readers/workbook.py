@@ -17,25 +17,10 @@ from python_calamine import CalamineWorkbook
 
 from ..template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, NAME_PREFIX, PROFILE_NAME
 from .cell_kinds import CellKinds, SheetKinds, apply, open_kinds, xml_text
-from .grid import Grid, column_index
+from .grid import CellRange, Grid, parse_ref
 
 MAX_WORKBOOK_XML = 8 * 1024 * 1024
 MAX_WORKBOOK_BYTES = 64 * 1024 * 1024  # read for the side channel when the caller gave no bytes
-_REF = re.compile(r"^(?:'?(?P<sheet>(?:[^']|'')+?)'?!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
-                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
-CellRange = tuple[int, int, int, int]
-
-
-def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
-    """``'申报表'!$B$4`` or ``'申报表'!$A$18:$D$77`` → (sheet or None, 0-based inclusive range)."""
-    m = _REF.match(text.strip().lstrip("="))
-    if m is None:
-        return None
-    r1, c1 = int(m["r1"]) - 1, column_index(m["c1"])
-    r2, c2 = (int(m["r2"]) - 1, column_index(m["c2"])) if m["c2"] else (r1, c1)
-    return (m["sheet"].replace("''", "'") if m["sheet"] else None), (r1, c1, r2, c2)
-
-
 def _open(path: Path, data: bytes | None) -> CalamineWorkbook:
     """calamine's ``from_filelike`` tells the format by content (a .xlsx renamed .xls still opens); some files
     it cannot place that way (old BIFF, encrypted ones) open by extension, which also reports a password."""

@@ -26,6 +26,7 @@ from ..atomic import write_bytes
 from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
 from ..model import NO, SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, YES, Declaration, Kind, Meta
 from ..profile import DEFAULT_PROFILE, Profile, in_unit, load_profile, money_places
+from ..readers.grid import absolute
 from ..rules import CATALOGUE
 from ..template_layout import (
     CHECK_LABEL,
@@ -157,12 +158,6 @@ def _dv(kind: str, *, formula1: str | None = None, formula2: str | None = None, 
                           errorTitle="输入有误" if style == "stop" else "请确认", error=error[:255])
 
 
-def _absolute(ref: str) -> str:
-    m = re.match(r"([A-Z]+)(\d+)$", ref)
-    assert m is not None
-    return f"${m.group(1)}${m.group(2)}"
-
-
 def _date_rule(cell: str, refs: dict[str, str], profile: Profile, *, end: bool) -> DataValidation:
     """A date, in or near the year the form's year cell names (D002, as ``check`` judges it: a carried-over
     project may lie outside), and for the completion date not before the start (D001). A warning: a
@@ -171,14 +166,14 @@ def _date_rule(cell: str, refs: dict[str, str], profile: Profile, *, end: bool) 
     parts = [f"ISNUMBER({cell})", f"{cell}>=DATE(1900,3,1)"]
     near = []
     if "year" in refs:
-        year = _absolute(refs["year"])
+        year = absolute(refs["year"])
         near += [f"{year}=\"\"", f"ABS(YEAR({cell})-{year})<={around}"]
-        near += [f"ISNUMBER(SEARCH(\"{word}\",{_absolute(refs[path])}))" for path, word in CARRIED_OVER
+        near += [f"ISNUMBER(SEARCH(\"{word}\",{absolute(refs[path])}))" for path, word in CARRIED_OVER
                  if path in refs]
         parts.append(f"OR({','.join(near)})")
     codes = ["R003", "D002"]
     if end and "project.start_date" in refs:
-        start = _absolute(refs["project.start_date"])
+        start = absolute(refs["project.start_date"])
         parts.append(f"OR({start}=\"\",{cell}>={start})")
         codes.append("D001")
     hint = f"，与年度相差不超过 {around} 年" if near else ""
@@ -354,7 +349,7 @@ def _check_column(ws: Worksheet, layout: SheetLayout, profile: Profile) -> None:
     if "@budget" in layout.sections:
         cells[f"{col}{layout.sections['@budget']}"] = CHECK_LABEL
         cells[f"{col}{layout.sections['@budget'] + 1}"] = live_formula(LIVE_BUDGET, *budget, *extra)
-    plan = [_absolute(refs[p]) if p in refs else '""' for p in ("project.end_date", "year")]
+    plan = [absolute(refs[p]) if p in refs else '""' for p in ("project.end_date", "year")]
     optional = [k for k in ("comparator", "unit") if k in layout.keys]
     for table in layout.tables:
         cells[f"{col}{table.header_row}"] = CHECK_LABEL
