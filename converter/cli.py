@@ -188,6 +188,10 @@ def cmd_to_json(args: argparse.Namespace) -> int:
     inputs = [Path(p) for p in args.inputs]
     results = read_files([str(p) for p in inputs], run_rules=False, timeout=args.timeout, profile=args.profile)
     bad = _report_unreadable(results)
+    # A cell the reader could not read is empty in the JSON: say which, so no null is silent.
+    unread = [f for r in results for d in r.declarations for f in d.findings if f.severity == Severity.ERROR]
+    for f in unread:
+        warn(f.as_text())
     if args.output:
         out_dir = Path(args.output)
         for name, text in _output_names(results):
@@ -202,7 +206,7 @@ def cmd_to_json(args: argparse.Namespace) -> int:
                 return cannot_write(target, exc)
     else:
         emit_json(canonical.dumps_many(d.declaration for r in results for d in r.declarations))
-    return EXIT_UNREADABLE if bad else EXIT_OK
+    return EXIT_UNREADABLE if bad else EXIT_ERRORS if unread else EXIT_OK
 
 
 def _profiles_of(result: FileResult) -> str:

@@ -64,13 +64,12 @@ class FileResult:
 
     @property
     def readable(self) -> bool:
-        return not any(f.code in _FATAL for f in self.findings)
+        """Whether the file could be read at all: no file finding (F…) but F003, which is said of a file that was
+        read and held no declaration. A file that timed out or killed its reader was not read."""
+        return not any(f.code.startswith("F") and f.code != FILE_NOT_DECLARATION.code for f in self.findings)
 
     def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for d in self.declarations for f in d.findings)]
-
-
-_FATAL = {FILE_UNREADABLE.code, FILE_UNKNOWN_FORMAT.code, FILE_ENCRYPTED.code, FILE_TOO_LARGE.code}
 
 
 class FileProblem(Exception):

@@ -227,3 +227,16 @@ def test_amounts_as_typed_in_a_yuan_form(tmp_path: Path, typed: str) -> None:
     found = only(sheet(tmp_path / "a.xlsx", rows), profile="shanghai-2020")
     assert found.declaration.budget.total == Decimal("500000.00")
     assert ("R011" in codes(found)) == (typed == "50万元")
+
+
+def test_to_json_names_an_unreadable_amount_on_stderr(tmp_path: Path) -> None:
+    """A cell that cannot be read becomes null in the JSON, and to-json says so (exit 1), never silently."""
+    import subprocess
+    import sys
+
+    path = sheet(tmp_path / "u.xlsx", [["财政项目支出绩效目标申报表"], ["项目名称*：", "金额"],
+                                       ["项目总预算（元）：", "五十万"]])
+    done = subprocess.run([sys.executable, "-m", "converter.cli", "to-json", str(path)], capture_output=True)
+    assert done.returncode == 1
+    assert '"total": null' in done.stdout.decode("utf-8")
+    assert "R004" in done.stderr.decode("utf-8") and "B3" in done.stderr.decode("utf-8")
