@@ -240,3 +240,19 @@ def test_to_json_names_an_unreadable_amount_on_stderr(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert '"total": null' in done.stdout.decode("utf-8")
     assert "R004" in done.stderr.decode("utf-8") and "B3" in done.stderr.decode("utf-8")
+
+
+def test_one_cells_problem_is_that_cells_finding(tmp_path: Path) -> None:
+    """A 40,000-character text and a 30-digit amount are findings at their cells; the rest is still read."""
+    text = ("财政项目支出绩效目标申报表\n项目名称*：\t长文本\n项目概况*：\t" + "很" * 40_000 +
+            "\n项目总预算（元）：\t" + "9" * 30 + "\n项目当年预算（元）：\t100\n"
+            "一级目标\t二级目标\t三级目标\t指标目标值\n产出目标\t数量\t培训人次\t≥500人次\n")
+    path = tmp_path / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    found = only(path)
+    decl = found.declaration
+    assert decl.project.overview is None and decl.budget.total is None
+    assert decl.budget.current_year == Decimal("100.00") and decl.indicators[0].name == "培训人次"
+    by_code = {f.code: f.cell for f in found.findings if f.code in ("R013", "R004")}
+    assert by_code == {"R013": "B3", "R004": "B4"}
+    assert not [f for f in found.findings if f.field in ("project.overview", "budget.total") and f.code[0] == "H"]
