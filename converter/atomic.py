@@ -1,13 +1,11 @@
-"""Writing outputs: atomically, and never over an input."""
+"""Writing outputs: atomically, never over an input, and several outputs published together."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -42,7 +40,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def create_bytes(path: Path, data: bytes) -> None:
-    """Create a file in a folder that nobody reads until it is finished (see ``replace_dir``): no temporary
+    """Create a file in a folder that nobody reads until it is finished (see ``publish``): no temporary
     name and no rename per file, which on a slow disk is a good part of writing a thousand small files."""
     _put(path, data, "xb")
 
@@ -59,47 +57,43 @@ def _put(path: Path, data: bytes, mode: str) -> None:
         fh.write(data)
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+# ----------------------------------------------------------------------------------------------------------
+# Publishing several outputs together
+# ----------------------------------------------------------------------------------------------------------
+def publish(staged: Path, target: Path, names: Sequence[str], aside: Path) -> None:
+    """Move ``staged/<name>`` to ``target/<name>`` for every name, all or none: a reader of ``target`` finds
+    the earlier set or the new one, never one file of each (files and folders alike).
 
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two directory entries in one step (Linux ``renameat2``); False where that is not available."""
-    if not sys.platform.startswith("linux"):
-        return False
+    The earlier entries step aside into ``aside`` first, then the new ones move in; every step is a rename
+    within one folder tree, so it needs no disk space. If a step fails (a file held open on Windows, say),
+    everything is moved back and the error raised. ``aside`` exists only while a publication is under way:
+    if the process is killed inside one, ``roll_back`` (run by the next caller) puts the earlier set back."""
+    aside.mkdir()
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):  # a C library older than glibc 2.28
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
-        return True
-    if ctypes.get_errno() in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system cannot swap
-        return False
-    err = ctypes.get_errno()
-    raise OSError(err, os.strerror(err), str(b))
+        for name in names:
+            if os.path.lexists(target / name):
+                os.replace(target / name, aside / name)
+        for name in names:
+            os.replace(staged / name, target / name)
+    except BaseException:
+        roll_back(staged, target, names, aside)
+        raise
+    done = aside.with_name(aside.name + ".done")
+    os.replace(aside, done)  # the commit: from here on the new set stands
+    shutil.rmtree(done, ignore_errors=True)
 
 
-def replace_dir(staged: Path, target: Path) -> None:
-    """Put a finished folder in place of ``target``: readers see the old folder or the new one, never a mix,
-    and nothing of an earlier run is left behind in it.
+def roll_back(staged: Path, target: Path, names: Sequence[str], aside: Path) -> None:
+    """Undo an unfinished ``publish``: what moved in goes back to ``staged``, what stepped aside returns.
 
-    On Linux the two are swapped in one step. Elsewhere the old folder steps aside first, so for a moment
-    there is no folder at all (never a half-filled one)."""
-    if os.path.islink(target) or os.path.isfile(target):
-        os.unlink(target)  # not something we wrote: our outputs there are folders
-    if os.path.lexists(target):
-        if _exchange(staged, target):
-            shutil.rmtree(staged, ignore_errors=True)  # now the old folder; the new one is in place either way
-            return
-        old = target.with_name(f".{target.name}.{os.getpid()}.old")
-        os.replace(target, old)
-        try:
-            os.replace(staged, target)
-        except BaseException:
-            os.replace(old, target)  # the earlier folder back where it was
-            raise
-        shutil.rmtree(old, ignore_errors=True)  # a file someone holds open (Windows) stays in a hidden folder
+    Stateless, so that it works as well after a crash: an entry missing from ``staged`` was moved in (every
+    name is staged before a publication starts)."""
+    if not aside.is_dir():
         return
-    os.replace(staged, target)
+    for name in names:
+        if not os.path.lexists(staged / name) and os.path.lexists(target / name):
+            os.replace(target / name, staged / name)
+    for name in names:
+        if os.path.lexists(aside / name):
+            os.replace(aside / name, target / name)
+    shutil.rmtree(aside, ignore_errors=True)

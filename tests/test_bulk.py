@@ -19,12 +19,13 @@ import openpyxl
 import pytest
 
 from converter import canonical
-from converter.bulk import FileOutcome, process_file, run_bulk
+from converter.bulk import SKIPPED_LINK, FileOutcome, OutputFailed, process_file, run_bulk
 from converter.writers.xlsx import write_workbook
 
 from .conftest import DATA
 from .test_foreign_corpus import FILES as CORPUS_FILES
 
+OUT_NAMES = [".perfgoal-bulk", "findings.csv", "json", "汇总.xlsx"]  # what a finished run leaves in OUT_DIR
 EXPECTED = canonical.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -83,8 +84,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sparse.active["A1"], sparse.active["XFD1048576"] = "x", "y"  # type: ignore[index]
     sparse.save(root / "sparse.xlsx")
     entity_bomb(good, root / "laughs.xlsx")
-    enc = root / "encrypted.xlsx"
-    enc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "EncryptedPackage".encode("utf-16-le"))
+    protected = next(p for p in CORPUS_FILES if p.name == "pass_protected.xlsx")  # a real encrypted package
+    (root / "encrypted.xlsx").write_bytes(protected.read_bytes())
     for p in CORPUS_FILES[:40]:
         (root / "foreign" / p.name).parent.mkdir(exist_ok=True)
         (root / "foreign" / p.name).write_bytes(p.read_bytes())
@@ -95,7 +96,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def inputs(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -131,7 +132,7 @@ def test_every_file_accounted_for(batch: Path, converted: Path) -> None:
     assert status["not a form.xlsx"] == "未找到申报表"
     assert status["laughs.xlsx"] == "文件无法读取"  # entities are not expanded, external ones not fetched
     assert status["sparse.xlsx"] == "读取时异常退出"  # the worker died on it; the batch went on
-    assert "link.xlsx" not in status  # a link out of the folder is not followed
+    assert status["link.xlsx"] == SKIPPED_LINK  # a link out of the folder is listed, not followed
 
 
 def test_declarations_exact(batch: Path, converted: Path) -> None:
@@ -150,7 +151,7 @@ def test_declarations_exact(batch: Path, converted: Path) -> None:
 def test_outputs_stay_inside_and_findings_csv_opens_in_excel(converted: Path) -> None:
     root = converted.resolve()
     assert all(p.resolve().is_relative_to(root) for p in converted.rglob("*"))
-    assert sorted(p.name for p in converted.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+    assert sorted(p.name for p in converted.iterdir()) == OUT_NAMES
     raw = (converted / "findings.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
@@ -188,7 +189,7 @@ def _slow_or_dying(path: str, rel: str) -> FileOutcome:
         time.sleep(30)
     if rel.endswith("dies.txt"):  # after writing part of its JSON into the parent's staging folder
         out = Path(path).parent.parent / "out"
-        (out / f".json.{os.getppid()}.staging" / "dies.txt.01.json").write_text('{"half', encoding="utf-8")
+        (out / ".perfgoal-staging" / "new" / "json" / "dies.txt.01.json").write_text('{"half', encoding="utf-8")
         os.write(2, "\n  reader panicked: 模拟的崩溃\n  backtrace…\n".encode())  # as a native reader does
         os._exit(3)
     return process_file(path, rel)
@@ -207,12 +208,12 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path, capfd: 
     assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
     died = [r for r in csv.reader((tmp_path / "out" / "findings.csv").read_text(encoding="utf-8-sig").splitlines())
             if r[0] == "dies.txt"]
-    assert "exit code 3：reader panicked: 模拟的崩溃" in died[0][7]  # its first words, quoted
+    assert "退出码 3：reader panicked: 模拟的崩溃" in died[0][7]  # its first words, quoted
     assert "模拟的崩溃" not in capfd.readouterr().err  # and not on the user's terminal
     assert len([r for r in summary_rows(tmp_path / "out") if r[0] in ("a.txt", "z.txt")]) == 14
     left = sorted(p.name for p in (tmp_path / "out" / "json").iterdir())
     assert left == [f"{n}.txt.{i:02d}.json" for n in ("a", "z") for i in range(1, 8)]  # nothing half-written
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == OUT_NAMES
 
 
 def test_rerun_leaves_no_json_of_removed_inputs(tmp_path: Path) -> None:
@@ -227,27 +228,57 @@ def test_rerun_leaves_no_json_of_removed_inputs(tmp_path: Path) -> None:
     write_workbook(src / "c.xlsx", EXPECTED[:2])
     run_bulk(src, out, jobs=2, progress=False)
     assert sorted(digest(out / "json")) == ["a.xlsx.json", "c.xlsx.01.json", "c.xlsx.02.json"]
-    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == OUT_NAMES
 
 
-@pytest.mark.parametrize("swap", [True, False], ids=["exchange", "step-aside"])
-def test_json_folder_is_replaced_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap: bool) -> None:
+def _staged_set(folder: Path, tag: str) -> None:
+    (folder / "json" / "sub").mkdir(parents=True)
+    (folder / "json" / "sub" / f"{tag}.json").write_text(tag, encoding="utf-8")
+    for name in ("findings.csv", "汇总.xlsx"):
+        (folder / name).write_text(tag, encoding="utf-8")
+
+
+def test_outputs_are_published_together_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The three outputs move in together; a step that fails puts the earlier set back, and so does the next
+    run for a publication cut short by a kill (``roll_back`` on a half-published state)."""
     from converter import atomic
 
-    if not swap:
-        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)  # Windows, macOS, old C libraries
-    target, staged = tmp_path / "json", tmp_path / ".json.1.staging"
-    (target / "old").mkdir(parents=True)
-    (target / "old" / "x.json").write_text("old", encoding="utf-8")
-    atomic.create_bytes(staged / "new" / "y.json", b"new")
-    atomic.replace_dir(staged, target)
-    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == ["new", "new/y.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["json"]
+    names = ("汇总.xlsx", "findings.csv", "json")
+    target, new, aside = tmp_path / "out", tmp_path / "new", tmp_path / "old"
+    _staged_set(target, "old")
+    _staged_set(new, "new")
+    before = digest(target)
+    real_replace = os.replace
+
+    def failing(a: Any, b: Any) -> None:  # the third move in fails (a file held open on Windows)
+        if Path(a) == new / "json":
+            raise PermissionError(13, "另一个程序正在使用此文件", str(b))
+        real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(PermissionError):
+        atomic.publish(new, target, names, aside)
+    monkeypatch.undo()
+    assert digest(target) == before and not aside.exists()
+    assert sorted(digest(new)) == ["findings.csv", "json/sub/new.json", "汇总.xlsx"]  # ready for another try
+
+    aside.mkdir()  # killed after the earlier set stepped aside and one new output moved in
+    for name in names:
+        os.replace(target / name, aside / name)
+    os.replace(new / "汇总.xlsx", target / "汇总.xlsx")
+    atomic.roll_back(new, target, names, aside)
+    assert digest(target) == before and not aside.exists()
+
+    atomic.publish(new, target, names, aside)
+    assert sorted(digest(target)) == ["findings.csv", "json/sub/new.json", "汇总.xlsx"]
+    assert set(digest(target).values()) == {hashlib.sha256(b"new").hexdigest()}
+    atomic.roll_back(new, target, names, aside)  # after a finished publication there is nothing to undo
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "out"]
 
 
 def test_spawned_workers_give_the_same_outcomes(tmp_path: Path) -> None:
     """Windows has no fork: the add-in's 批量转换 runs spawned workers, which import the task by name."""
-    from converter.bulk import WriteJson, staging_dir
+    from converter.bulk import WriteJson
     from converter.pool import WatchdogPool
 
     src = tmp_path / "in"
@@ -255,12 +286,14 @@ def test_spawned_workers_give_the_same_outcomes(tmp_path: Path) -> None:
     write_workbook(src / "a.xlsx", EXPECTED[:2])
     (src / "b.txt").write_bytes((DATA / "declarations-2020.txt").read_bytes())
     tasks = [(str(src / n), n) for n in ("a.xlsx", "b.txt")]
-    staged = staging_dir(tmp_path / "out")
-    pool: WatchdogPool[FileOutcome] = WatchdogPool(WriteJson(staged, process_file), 2, 60, start_method="spawn")
+    staged = tmp_path / "new"
+    pool: WatchdogPool[FileOutcome] = WatchdogPool(WriteJson(staged, process_file), 2, 60, start_method="spawn",
+                                                   log_dir=tmp_path)
     spawned = list(pool.map(tasks))
     assert [o.findings for o in spawned] == [process_file(*t).findings for t in tasks]  # type: ignore[union-attr]
-    assert sorted(p.name for p in staged.iterdir()) == ["a.xlsx.01.json", "a.xlsx.02.json"] + [
+    assert sorted(p.name for p in (staged / "json").iterdir()) == ["a.xlsx.01.json", "a.xlsx.02.json"] + [
         f"b.txt.{i:02d}.json" for i in range(1, 8)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "new"]  # the workers' logs are gone
 
 
 def test_add_in_and_bulk_import_without_posix_modules() -> None:
@@ -297,6 +330,7 @@ def test_rerun_after_the_output_folder_was_deleted(tmp_path: Path) -> None:
     from converter.bulk import Writer, process_file
 
     for _ in range(2):  # the parent writing, in one process, into a folder made and removed twice
+        out.mkdir()
         writer = Writer(out)
         writer.add(process_file(str(src / "a.txt"), "sub/a.txt"))
         writer.close()
@@ -326,7 +360,7 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
         return real_scandir(path)
 
     monkeypatch.setattr(bulk.os, "scandir", scandir)
-    found = [rel for _, rel in bulk.walk_inputs(tmp_path / "in", tmp_path / "out")]
+    found = [e.rel for e in bulk.walk_inputs(tmp_path / "in", tmp_path / "out")]
     assert found == ["z.txt", "/".join(["d"] * 1100) + "/a.txt", "locked"]
     outcome = process_file(str(tmp_path / "in" / "locked"), "locked")
     assert outcome.status == "文件无法读取" and outcome.findings[0][0] == "locked"
@@ -336,11 +370,10 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
         deep = deep.parent
 
 
-def test_a_failed_swap_leaves_the_earlier_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where json/ cannot be replaced (a file in it held open on Windows), the earlier run's outputs stay
-    whole and nothing of the failed run is left behind."""
-    from converter import atomic
-
+def test_a_summary_that_cannot_be_replaced_leaves_the_earlier_outputs(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where 汇总.xlsx cannot be replaced (held open in Excel on Windows), the run stops with a message and the
+    earlier run's three outputs stay whole; nothing of the failed run is left behind."""
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     write_workbook(src / "a.xlsx", [EXPECTED[0]])
@@ -350,17 +383,16 @@ def test_a_failed_swap_leaves_the_earlier_outputs(tmp_path: Path, monkeypatch: p
     real_replace = os.replace
 
     def replace(a: Any, b: Any) -> None:
-        if str(a).endswith(".staging"):
-            raise PermissionError(13, "另一个程序正在使用此文件", str(b))
+        if Path(a) == out / "汇总.xlsx":
+            raise PermissionError(13, "另一个程序正在使用此文件", str(a))
         real_replace(a, b)
 
-    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(PermissionError):
+    with pytest.raises(OutputFailed, match="无法替换上次的结果"):
         run_bulk(src, out, jobs=1, progress=False)
     monkeypatch.undo()
     assert digest(out) == before
-    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "json", "汇总.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == OUT_NAMES
 
 
 def test_json_names_never_collide(tmp_path: Path) -> None:
