@@ -19,22 +19,42 @@ from .model import Kind, Period
 from .profile import MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
 
 _STRIP = re.compile(r"[\s*:：＊※]+")
-_NUMBERING = re.compile(  # 一、 （二） 3. — outline numbers before a heading
-    r"^(?:[一二三四五六七八九十]+[、.．]|[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]|\d{1,2}[、.．])")
+_NUMBERING = re.compile(  # 一、 （二） 3. — outline numbers before a heading; 其中 before a sub-item
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]|\d{1,2}[、.．])?(?:其中)?")
 
 # Generic words of these forms, whatever the profile: the title every declaration carries, the table headings of
 # forms with long-term and annual tables, and the columns that only a self-evaluation (绩效自评表) has.
-GENERIC_TITLE = re.compile(r"绩效目标(?:申报|申请)?表")
-SELF_EVALUATION_TITLE = re.compile(r"绩效自评(?:表|报告)")
-SELF_EVALUATION_COLUMNS = ("实际完成值", "全年实际值", "实际完成情况", "得分", "偏差原因分析及改进措施", "偏差原因",
-                           "完成值")
+# A title is short and ends with its form's name (a year or a note in brackets may follow); a sentence that
+# mentions a 绩效目标表 is a value, not a title.
+_TITLE_TAIL = r"(?:[(\[【][^()\[\]【】]{0,30}[)\]】])?$"
+GENERIC_TITLE = re.compile(r"^[^,，。;；:：]{0,40}绩效目标(?:申报|申请)?表" + _TITLE_TAIL)
+# Forms that are not declarations, by title: what a sheet is called in F003 when it is one of them.
+OTHER_FORMS = {"绩效自评表": re.compile(r"^[^,，。;；:：]{0,40}绩效自评(?:表|报告)" + _TITLE_TAIL),
+               "绩效监控表": re.compile(r"^[^,，。;；:：]{0,40}绩效(?:运行)?监控(?:情况)?(?:表|报告)" + _TITLE_TAIL)}
+SELF_EVALUATION_TITLE = OTHER_FORMS["绩效自评表"]
+# Table columns only those forms have (beside an 指标值): a self-evaluation's results, a monitoring's progress.
+OTHER_FORM_COLUMNS = {"绩效自评表": ("实际完成值", "全年实际值", "实际完成情况", "得分", "偏差原因分析及改进措施",
+                                   "偏差原因", "完成值"),
+                      "绩效监控表": ("当前完成值", "完成可能性分析", "完成可能性", "偏差原因说明", "1-6月执行情况",
+                                   "截至目前完成情况")}
 PERIOD_HEADINGS: dict[Period, tuple[str, ...]] = {
     "long_term": ("长期绩效指标", "中长期绩效指标", "实施期绩效指标", "长期指标", "中长期指标", "实施期指标",
-                  "长期绩效目标", "中长期绩效目标", "实施期绩效目标"),
-    "annual": ("年度绩效指标", "年度指标", "本年度绩效指标", "年度绩效目标表"),
+                  "总体绩效指标", "总目标绩效指标"),
+    "annual": ("年度绩效指标", "年度指标", "本年度绩效指标", "年度绩效目标表", "本年度目标绩效指标"),
 }
+# Printed words that hold no value, whatever the profile: section headings of the header, and what is
+# written below a form for signatures and review.
+GENERIC_SECTIONS = ("项目基本情况", "项目基本信息", "基本信息", "项目资金情况", "资金情况", "绩效目标", "项目绩效目标",
+                    "项目资金", "绩效指标表")
+GENERIC_FOOTER = ("填报人", "填表人", "联系电话", "填报日期", "填表日期", "单位负责人", "财务负责人", "项目负责人",
+                  "审核人", "审核意见", "单位（盖章）", "单位盖章", "其他说明的问题", "其他需说明的问题")
+# A line that states the unit of the amounts: 金额单位：元, （单位：万元）, 单位：万元.
+UNIT_LINE = re.compile(r"^[(]?(?:金额|资金)?单位[:]?(万?元)[)]?$")
 # A heading over a table's level columns in two-row headers (绩效指标 merged over 一级 / 二级 / 三级).
 TABLE_GROUP_HEADINGS = ("绩效指标", "指标", "绩效指标体系")
+_HEADING_YEAR = re.compile(r"^[(]?\d{4}[)]?年度?")
+_YEAR_DIGITS = re.compile(r"^[(]?\d{4}[)]?")
+_TRAILING_NOTE = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 YEAR_LINE = re.compile(r"^[(（]?\s*(\d{4})\s*[)）]?\s*年度?\s*[)）]?$")
 TITLE_YEAR = re.compile(r"(\d{4})\s*年")
 
@@ -60,7 +80,7 @@ class Vocabulary:
     sections: frozenset[str]  # section headings and other printed words that hold no value
     periods: dict[str, Period]  # table heading key → period
     footer: frozenset[str]
-    self_evaluation: frozenset[str]
+    other_columns: dict[str, str]  # heading key → the kind of form only it belongs to (绩效自评表…)
 
     def header_label(self, text: str) -> tuple[str, MoneyUnit | None] | None:
         """(field path, unit the label states) when the text is a field label."""
@@ -78,7 +98,16 @@ class Vocabulary:
         return self.columns.get(key) or self.columns.get(_money_key(text))
 
     def period(self, text: str) -> Period | None:
-        return self.periods.get(label_key(text))
+        """The period a table heading names, with a year or a note around it (2027年度绩效指标,
+        长期绩效指标（2027-2029年）)."""
+        key = label_key(text)
+        if key in self.periods or len(key) > 40:
+            return self.periods.get(key)
+        bare = _TRAILING_NOTE.sub("", key)
+        for candidate in (bare, _YEAR_DIGITS.sub("", bare), _HEADING_YEAR.sub("", bare)):
+            if candidate in self.periods:
+                return self.periods[candidate]
+        return None
 
     def is_section(self, text: str) -> bool:
         return label_key(text) in self.sections
@@ -109,8 +138,8 @@ def vocabulary() -> Vocabulary:
         if spec.kind is not Kind.PERIOD:
             for spelling in spec.spellings:
                 _add(columns, spelling, key, "model")
-    sections: set[str] = {label_key(h) for h in TABLE_GROUP_HEADINGS}
-    footer: set[str] = set()
+    sections: set[str] = {label_key(h) for h in (*TABLE_GROUP_HEADINGS, *GENERIC_SECTIONS)}
+    footer: set[str] = {label_key(f) for f in GENERIC_FOOTER}
     periods: dict[str, Period] = {label_key(h): p for p, hs in PERIOD_HEADINGS.items() for h in hs}
     for profile in profiles:
         form = profile.form
@@ -130,7 +159,7 @@ def vocabulary() -> Vocabulary:
             periods[label_key(heading)] = period  # type: ignore[assignment]
     sections -= set(header)
     return Vocabulary(header, columns, frozenset(sections), periods, frozenset(footer),
-                      frozenset(label_key(c) for c in SELF_EVALUATION_COLUMNS))
+                      {label_key(c): kind for kind, cs in OTHER_FORM_COLUMNS.items() for c in cs})
 
 
 def title_profiles(text: str) -> list[str]:
@@ -140,10 +169,21 @@ def title_profiles(text: str) -> list[str]:
 
 
 def is_title(text: str) -> bool:
-    """Whether a cell is a declaration form's title (and not a self-evaluation's or an instruction's)."""
+    """Whether a cell is a declaration form's title (not a self-evaluation's, not a sentence mentioning one)."""
     key = label_key(text)
-    return len(key) <= 60 and GENERIC_TITLE.search(key) is not None and not SELF_EVALUATION_TITLE.search(key) \
-        and "说明" not in key
+    return len(key) <= 60 and GENERIC_TITLE.search(key) is not None and "说明" not in key
+
+
+def other_form(text: str) -> str | None:
+    """The kind of form a title names when it is a form that is not a declaration (绩效自评表, 绩效监控表)."""
+    key = label_key(text)
+    return next((kind for kind, title in OTHER_FORMS.items() if len(key) <= 60 and title.search(key)), None)
+
+
+def unit_line(text: str) -> MoneyUnit | None:
+    """The unit a line such as ``金额单位：元`` states, else None."""
+    m = UNIT_LINE.match(unicodedata.normalize("NFKC", text).replace(" ", "").replace("：", ":"))
+    return ("万元" if m.group(1) == "万元" else "元") if m else None
 
 
 def year_of_title(text: str) -> int | None:

@@ -182,11 +182,13 @@ class Project(BaseModel):
     necessity: Annotated[Text, LONG_TEXT] = _field("项目设立的必要性")
     safeguards: Annotated[Text, LONG_TEXT] = _field("保证项目实施的制度、措施")
     implementation_plan: Annotated[Text, LONG_TEXT] = _field("项目实施计划")
-    goals: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("总体目标",))] = _field("总目标及阶段性目标")
+    goals: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("总体目标", "整体目标"))] = _field("总目标及阶段性目标")
     attribute: Annotated[Text, Meta(Kind.CHOICE, "attribute", new=True)] = _field("项目属性", new=True)
-    period: Annotated[Text, Meta(Kind.TEXT, spellings=("项目起止时间", "项目实施期", "实施期限", "项目周期"),
-                                 new=True)] = _field("项目期", new=True)
-    long_term_goal: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("长期目标", "中长期目标", "实施期总目标"),
+    period: Annotated[Text, Meta(Kind.TEXT, spellings=("项目起止时间", "项目实施期", "实施期限", "项目周期",
+                                                       "实施周期"), new=True)] = _field("项目期", new=True)
+    long_term_goal: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("长期目标", "中长期目标", "实施期总目标",
+                                                                        "实施期绩效目标", "长期绩效目标",
+                                                                        "中长期绩效目标"),
                                          new=True)] = _field("实施期目标", new=True)
     annual_goal: Annotated[Text, Meta(Kind.LONG_TEXT, spellings=("年度总体目标", "年度绩效目标"), new=True)] = \
         _field("年度目标", new=True)
@@ -197,9 +199,10 @@ class Budget(BaseModel):
 
     model_config = _CONFIG
     total: Annotated[Money, Meta(Kind.MONEY, spellings=("项目总预算", "资金总额", "中期资金总额", "实施期资金总额",
-                                                        "项目资金总额"))] = _field("项目总预算（元）")
+                                                        "项目资金总额", "项目总投资"))] = _field("项目总预算（元）")
     current_year: Annotated[Money, Meta(Kind.MONEY, spellings=("项目当年预算", "年度资金总额", "当年资金总额",
-                                                               "年度预算"))] = _field("项目当年预算（元）")
+                                                               "年度预算", "年度预算数", "本年度申请金额"))] = \
+        _field("项目当年预算（元）")
     prior_year_budget: Annotated[Money, Meta(Kind.MONEY)] = _field("同名项目上年预算额（元）")
     prior_year_executed: Annotated[Money, Meta(Kind.MONEY)] = _field("同名项目上年预算执行数（元）")
     fiscal_funds: Annotated[Money, Meta(Kind.MONEY, spellings=("其中：财政拨款", "财政资金", "其中财政拨款"),
@@ -217,8 +220,8 @@ class Indicator(BaseModel):
     level2: Annotated[Text, Meta(Kind.TEXT, spellings=("二级指标",))] = _field("二级目标")
     name: Annotated[Text, Meta(Kind.TEXT, spellings=("三级指标", "三级指标名称", "指标名称", "指标内容",
                                                      "绩效指标名称", "三级目标名称"))] = _field("三级目标")
-    comparator: Annotated[Text, Meta(Kind.CHOICE, "comparator", ("指标性质", "计算符号", "比较符号", "符号",
-                                                                  "指标值符号"), new=True)] = \
+    comparator: Annotated[Text, Meta(Kind.CHOICE, "comparator", ("指标性质", "计算符号", "运算符号", "比较符号",
+                                                                  "符号", "指标值符号"), new=True)] = \
         _field("比较符号", new=True)
     target: Annotated[Text, Meta(Kind.TEXT, spellings=("指标值", "目标值", "年度指标值", "指标目标", "本年度计划水平",
                                                        "年度目标值", "指标值（年度）", "绩效目标值", "实施期指标值",
@@ -244,7 +247,8 @@ class Declaration(BaseModel):
     year: Annotated[int | None, Meta(Kind.YEAR, spellings=("年度", "申报年度", "预算年度"))] = \
         Field(None, title="年度", ge=YEAR_MIN, le=YEAR_MAX)
     unit_name: Annotated[Text, Meta(Kind.TEXT, spellings=("申报单位", "单位名称", "预算单位"))] = _field("申报单位名称")
-    department: Annotated[Text, Meta(Kind.TEXT, spellings=("主管部门及代码", "主管部门名称", "预算部门"), new=True)] \
+    department: Annotated[Text, Meta(Kind.TEXT, spellings=("主管部门及代码", "主管部门名称", "预算部门",
+                                                                       "项目主管部门", "主管单位"), new=True)] \
         = _field("主管部门", new=True)
     implementing_unit: Annotated[Text, Meta(Kind.TEXT, spellings=("项目实施单位",), new=True)] = \
         _field("实施单位", new=True)

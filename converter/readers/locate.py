@@ -21,12 +21,13 @@ from ..fields import COLUMNS, HEADER, INDICATOR_PREFIX, declaration_from
 from ..findings import Finding
 from ..htmltext import html_tags, html_to_text
 from ..labels import (
-    SELF_EVALUATION_TITLE,
     TABLE_GROUP_HEADINGS,
     YEAR_LINE,
     is_title,
     label_key,
+    other_form,
     title_profiles,
+    unit_line,
     vocabulary,
     year_of_title,
 )
@@ -130,6 +131,8 @@ def _classify(text: str) -> tuple[str, Any]:
         return "form", year_of_title(text)
     if YEAR_LINE.match(text):
         return "form", year_of_title(text)
+    if unit_line(text) is not None:
+        return "form", None
     split = _split_label(text)
     if split is not None:
         return "label", split
@@ -177,9 +180,11 @@ def _is_table_header(keys: dict[str, int]) -> bool:
     return "name" in keys and "target" in keys and ("level1" in keys or "level2" in keys)
 
 
-def _self_evaluation(row: list[Any]) -> bool:
-    marks = vocabulary().self_evaluation
-    return any(isinstance(v, str) and label_key(v) in marks for v in row)
+def _other_form_columns(rows: list[list[Any]]) -> str | None:
+    """The kind of form a table heading belongs to when it has columns only that form has (实际完成值, 得分…)."""
+    marks = vocabulary().other_columns
+    return next((marks[label_key(v)] for row in rows for v in row
+                 if isinstance(v, str) and label_key(v) in marks), None)
 
 
 def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | None:
@@ -203,23 +208,26 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
     return None
 
 
-def _is_self_evaluation_header(grid: Grid, r: int) -> bool:
-    rows = grid.rows[r:r + 2]
-    return any(_self_evaluation(row) for row in rows)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Finding forms
 # ----------------------------------------------------------------------------------------------------------
 def not_a_declaration(grid: Grid) -> str | None:
-    """What a sheet is when it is a known form that is not a declaration (a 绩效自评表), else None."""
+    """What a sheet is when it is a known form that is not a declaration (绩效自评表, 绩效监控表), else None. A
+    declaration's title on the sheet wins: a value that mentions a 自评报告 is still a declaration's value."""
+    if any(_is_title(v) for row in grid.rows for v in row):
+        return None
     for r, row in enumerate(grid.rows):
         for value in row:
-            if isinstance(value, str) and len(value) <= 60 and SELF_EVALUATION_TITLE.search(label_key(value)):
-                return "绩效自评表"
+            kind = other_form(value) if isinstance(value, str) else None
+            if kind is not None:
+                return kind
         keys = _header_keys(row)
-        if ("name" in keys or "target" in keys) and _is_self_evaluation_header(grid, r):
-            return "绩效自评表"
+        if "name" in keys or "target" in keys:
+            kind = _other_form_columns(grid.rows[r:r + 2])
+            if kind is not None:
+                return kind
     return None
 
 
@@ -240,6 +248,8 @@ def locate_forms(grid: Grid, names: dict[str, CellRange] | None = None, profile_
     if not titles:
         titles = [0] if _labelled_values(grid) >= 3 else []
     bounds = [*titles, len(grid.rows)]
+    if bounds[0] > 0 and len(bounds) > 1:
+        bounds[0] = 0  # what stands above the first title (附件2, 申报单位, 2027年度) is that form's
     forms = []
     for first, last in itertools.pairwise(bounds):
         form = _read_block(_Block(grid, first, last), None, profile_name)
@@ -343,9 +353,9 @@ def _scan_header(block: _Block, stop: int) -> _Found:
             kind, detail = _classify(value.strip())
             if kind == "form":
                 block.used.add((r, c))
-                unit = unit_of_label(label_key(value))
+                unit = unit_line(value) or unit_of_label(label_key(value))
                 if unit is not None:
-                    found.section_unit = unit  # 项目资金（万元）: the unit of the amounts below it
+                    found.section_unit = unit  # 项目资金（万元）, 金额单位：元: the unit of the amounts below it
                 if _is_title(value):
                     found.titles.append(value)
                 if detail and found.year is None:
@@ -540,16 +550,24 @@ def _cell_text(block: _Block, label: str, path: str, value: Any, r: int, c: int)
 # ----------------------------------------------------------------------------------------------------------
 # The indicator tables
 # ----------------------------------------------------------------------------------------------------------
+_TOTAL = frozenset({"合计", "小计", "总计", "权重合计", "分值合计"})
+_COLUMN_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）]?$|^[（(]?[一二三四五六七八九十][）)]?$")
+_NOTES_START = re.compile(r"^(?:填表说明|填报说明|填写说明|说明|注|备注)\s*[:：]?")
+MAX_BLANK_RUN = 200  # blank rows that end a table read by labels (a stray cell far below is not a row of it)
+
+
 def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, template: bool
                 ) -> list[_RawRow]:
-    """The tables' rows as cells by key. Heading rows, repeated headings, period headings, footers and note rows
-    are not indicators; whatever else lies outside the columns is reported."""
+    """The tables' rows as cells by key. Heading rows, repeated headings, period headings, column numbers, totals,
+    footers and notes are not indicators; a notes block (填表说明…) or a long run of blank rows ends a table, and
+    whatever else lies outside the columns is reported."""
     grid = block.grid
     vocab = vocabulary()
     out: list[_RawRow] = []
     pending = period  # the latest period heading: it names the table that follows it
     for index, table in enumerate(tables):
-        for r in range(table.header_row, table.header_row + table.header_rows):
+        header_rows = range(table.header_row, table.header_row + table.header_rows)
+        for r in header_rows:
             for c, value in enumerate(grid.rows[r]):
                 if not is_blank(value):
                     block.used.add((r, c))
@@ -559,22 +577,44 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
             (tables[index + 1].header_row if index + 1 < len(tables) else block.last)
         cols = table.columns
         last_col = max(cols.values())
-        core_only = set(cols) <= set(CORE)
+        # Shifted rows of the old four-column layout spill one cell right of the table; a column with a heading
+        # of its own there is a column, not room for a spill.
+        spill = set(cols) <= set(CORE) and not template and \
+            all(is_blank(grid.value(r, last_col + 1)) for r in header_rows)
         current = table.period
+        blank_run = 0
+        ended = False
         for r in range(table.header_row + table.header_rows, min(stop, len(grid.rows))):
             row = grid.rows[r]
             if row.count(None) == len(row):
+                blank_run += 1
+                ended = ended or (not template and blank_run > MAX_BLANK_RUN)
                 continue  # the template's empty rows: most of the table
-            inside = set(cols.values()) | ({last_col + 1} if core_only and not template else set())
-            others = [c for c, v in enumerate(row) if c not in inside and not is_blank(v)]
+            blank_run = 0
+            filled_cols = [c for c, v in enumerate(row) if not is_blank(v)]
+            if template:  # our template's named table: every row in it is a row of the table
+                _unplaced(block, row, r, [c for c in filled_cols if c not in cols.values()])
+                out.append(_RawRow({k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}, None,
+                                   current, index))
+                continue
+            texts = [_text(row[c]).strip() for c in filled_cols]
+            if not ended and _NOTES_START.match(texts[0]) and not any(
+                    c in cols.values() and vocab.column(texts[i]) for i, c in enumerate(filled_cols)):
+                ended = True  # 填表说明: what follows are notes, not indicators
+            if ended:
+                _unplaced(block, row, r, filled_cols)
+                continue
+            if all(_COLUMN_NUMBER.match(t) for t in texts) or (texts[0] in _TOTAL):
+                block.used.update((r, c) for c in filled_cols)  # column numbers (1)(2)…, or a 合计 row
+                continue
+            inside = set(cols.values()) | ({last_col + 1} if spill else set())
+            others = [c for c in filled_cols if c not in inside]
             cells = {k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}
-            extra = (row[last_col + 1] if last_col + 1 < len(row) else None, r, last_col + 1) \
-                if core_only and not template else None
+            extra = (row[last_col + 1] if last_col + 1 < len(row) else None, r, last_col + 1) if spill else None
             filled = [k for k, (v, _, _) in cells.items() if not is_blank(v)] + \
                 (["extra"] if extra is not None and not is_blank(extra[0]) else [])
-            texts = [_text(row[c]).strip() for c in range(len(row)) if not is_blank(row[c])]
             # a period heading: a row of its own, or a cell left of the columns spanning the table's rows
-            headed = [c for c in range(len(row)) if isinstance(row[c], str) and vocab.period(row[c]) is not None]
+            headed = [c for c in filled_cols if isinstance(row[c], str) and vocab.period(row[c]) is not None]
             if headed:
                 current = pending = vocab.period(row[headed[0]])
                 block.used.update((r, c) for c in headed)
@@ -582,24 +622,28 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
                 filled = [k for k in filled if k == "extra" or cells[k][2] not in headed]
                 if not filled and not others:
                     continue
-            if len(texts) == 1 and vocab.is_section(_YEAR_PREFIX.sub("", label_key(texts[0]))):
-                block.used.update((r, c) for c in range(len(row)) if not is_blank(row[c]))
-                continue  # a section heading inside the table region
+            if len(texts) == 1 and (vocab.is_section(_YEAR_PREFIX.sub("", label_key(texts[0])))
+                                    or unit_line(texts[0]) is not None):
+                block.used.update((r, c) for c in filled_cols)
+                continue  # a section heading or a unit line inside the table region
             footer = [c for c, v in enumerate(row) if isinstance(v, str) and vocab.is_footer(_footer_head(v))]
             if footer:
                 _footer_row(block, row, r, footer)
                 continue
             if len(filled) == 1 and not others and filled[0] != "extra" and \
                     _NOTE.match(_text(cells[filled[0]][0]).strip()) and filled[0] not in ("name", "target"):
-                block.note(CONTENT_UNPLACED.finding(None, text=_text(cells[filled[0]][0])[:60]), r, cells[filled[0]][2])
-                block.used.add((r, cells[filled[0]][2]))
+                _unplaced(block, row, r, [cells[filled[0]][2]])
                 continue
-            for c in others:
-                block.note(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c)
-                block.used.add((r, c))
+            _unplaced(block, row, r, others)
             if filled:
                 out.append(_RawRow(cells, extra, current, index))
     return out
+
+
+def _unplaced(block: _Block, row: list[Any], r: int, cols: list[int]) -> None:
+    for c in cols:
+        block.note(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c)
+        block.used.add((r, c))
 
 
 def _footer_head(text: str) -> str:
@@ -607,16 +651,17 @@ def _footer_head(text: str) -> str:
 
 
 def _footer_row(block: _Block, row: list[Any], r: int, footer: list[int]) -> None:
-    """A footer row (填报人：… 填报日期：…): labels and what is filled beside them are the form's, not indicators."""
+    """A footer row (填报人：… 填报日期：…): labels and what is filled right beside them are the form's (a name, a
+    date), not indicators; anything else is reported."""
     block.used.update((r, c) for c in footer)
     for c, value in enumerate(row):
         if is_blank(value) or c in footer:
             continue
-        if c - 1 in footer or c - 2 in footer:
-            block.used.add((r, c))  # what was written beside a footer label (a name, a date)
+        label = row[c - 1] if c >= 1 else None
+        if c - 1 in footer and isinstance(label, str) and label_key(label) == label_key(_footer_head(label)):
+            block.used.add((r, c))  # what was written right beside a label with no value of its own
             continue
-        block.note(CONTENT_UNPLACED.finding(None, text=_text(value)[:60]), r, c)
-        block.used.add((r, c))
+        _unplaced(block, row, r, [c])
 
 
 def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | None], bool, bool]:
@@ -748,6 +793,8 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
             block.cells[f"indicators[{index}].{key}"] = where
         block.used.update((r, c) for v, r, c in raw.cells.values() if not is_blank(v))
         if raw.extra is not None and not is_blank(raw.extra[0]):
+            if ambiguous:  # the spilled cell found no place: reported, not dropped
+                block.note(CONTENT_UNPLACED.finding(None, text=_text(raw.extra[0])[:60]), *raw.extra[1:])
             block.used.add(raw.extra[1:])
         if ambiguous:
             text = "｜".join(v or "" for v in core)
