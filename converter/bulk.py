@@ -14,7 +14,6 @@ publishes the three outputs together at the end; the next run clears whatever a 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import functools
 import glob
 import hashlib
@@ -29,18 +28,20 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, NamedTuple
 
 from . import canonical
 from .atomic import create_bytes, publish, roll_back
-from .fields import field_labels
+from .fields import BUDGET_FIELDS, HEADER, get_field
 from .findings import SEVERITY_LABELS, Finding, Severity
-from .pool import Failure, WatchdogPool
-from .profile import profile_names
+from .pool import MAX_JOBS, Failure, WatchdogPool
+from .profile import profile_names, strip_unit, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
 from .syserrors import os_reason
+from .writers.stable_zip import FIXED_TIME
 
 JSON_DIR = "json"
 FINDINGS_CSV = "findings.csv"
@@ -51,13 +52,16 @@ STAGING = ".perfgoal-staging"
 MANAGED = (*OUTPUTS, STAGING)
 MARKER_TEXT = (f"本文件夹中的 {JSON_DIR}/、{FINDINGS_CSV} 和 {SUMMARY_XLSX} 由 perfgoal bulk 生成，"
                "每次批量转换都会整体替换它们。请勿在其中存放其他文件。\n")
-MAX_JOBS = 64
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CHARS = 32_767  # UTF-16 code units in one cell
-LABELS = field_labels()
-SUMMARY_HEADER = ("文件", "工作表", LABELS["unit_name"], LABELS["project.name"], LABELS["project.category"],
-                  LABELS["budget.total"], LABELS["budget.current_year"], LABELS["budget.prior_year_budget"],
-                  LABELS["budget.prior_year_executed"], "错误数", "警告数", "状态", "JSON 文件")
+# The summary's row of a declaration: where it is, which form, the fields a reviewer sorts by, every amount (in
+# 元, as in the JSON), its counts and its JSON file.
+SUMMARY_FIELDS = ("unit_name", "project.name", "project.category", *BUDGET_FIELDS)
+SUMMARY_HEADER = ("文件", "工作表", "表式", *(f"{strip_unit(HEADER[p].label)}（元）" if p in BUDGET_FIELDS
+                                          else HEADER[p].label for p in SUMMARY_FIELDS),
+                  "错误数", "警告数", "状态", "JSON 文件")
+_MONEY_COLUMNS = frozenset(SUMMARY_HEADER.index(h) for h in SUMMARY_HEADER if h.endswith("（元）"))
+_BLANK_FIELDS = (None,) * (len(SUMMARY_FIELDS) + 2)  # sheet, form and fields of a file with no declaration
 FINDINGS_HEADER = ("文件", "工作表", "单元格", "字段", "项目", "代码", "级别", "说明")
 STATUS_OK, STATUS_WARN, STATUS_ERROR = "通过", "有警告", "有错误"
 SKIPPED_LOCK = "已跳过：Office 临时锁定文件"
@@ -195,9 +199,9 @@ def process_file(path: str, rel: str, profile: str | None = None) -> FileOutcome
         decl = d.declaration
         errors = sum(f.severity == Severity.ERROR for f in found)
         warnings = sum(f.severity == Severity.WARNING for f in found)
-        amounts = [None if v is None else float(v) for v in decl.budget.model_dump().values()]
-        summary = (shown, d.sheet, decl.unit_name, decl.project.name, decl.project.category, *amounts, errors,
-                   warnings, _status(found), name)
+        values = [get_field(decl, p) for p in SUMMARY_FIELDS]
+        summary = (shown, d.sheet, decl.profile, *(float(v) if isinstance(v, Decimal) else v for v in values),
+                   errors, warnings, _status(found), name)
         outcome.declarations.append(DeclarationOut(d.sheet, name, canonical.dumps(decl), summary))
         outcome.findings.extend(finding_row(f) for f in found)
     if not result.declarations:
@@ -476,7 +480,7 @@ class Writer:
             options["tmpdir"] = str(spill)
         self._xlsx = _Sink(folder / SUMMARY_XLSX)
         self._wb = xlsxwriter.Workbook(self._xlsx, options)
-        self._wb.set_properties({"author": "perfgoal", "created": dt.datetime(2020, 1, 1)})
+        self._wb.set_properties({"author": "perfgoal", "created": FIXED_TIME})
         self._bold = self._wb.add_format({"bold": True})
         self._money = self._wb.add_format({"num_format": "#,##0.00"})
         self._summary = self._wb.add_worksheet("汇总")
@@ -509,7 +513,7 @@ class Writer:
                 continue
             if isinstance(value, str):
                 ws.write_string(r, c, self._text(ws, value), fmt)  # never a formula, whatever the text
-            elif ws is self._summary and 5 <= c <= 8:
+            elif ws is self._summary and c in _MONEY_COLUMNS:
                 ws.write_number(r, c, value, self._money)
             else:
                 ws.write_number(r, c, value, fmt)
@@ -527,8 +531,8 @@ class Writer:
         if not outcome.declarations:
             errors = sum(row[6] == _ERROR for row in outcome.findings)
             warnings = sum(row[6] == _WARNING for row in outcome.findings)
-            self._append(self._summary, [display_name(outcome.rel), None, None, None, None, None, None, None,
-                                         None, errors, warnings, outcome.status, None])
+            self._append(self._summary, [display_name(outcome.rel), *_BLANK_FIELDS, errors, warnings,
+                                         outcome.status, None])
         for row in outcome.findings:
             self._csv.writerow([csv_field(v) for v in row])
             self._append(self._problems, row)
@@ -537,8 +541,7 @@ class Writer:
         """A file listed but not read: a row of its own, with the reason as its status."""
         self.files += 1
         self.skipped += 1
-        self._append(self._summary, [display_name(entry.rel), None, None, None, None, None, None, None, None,
-                                     0, 0, entry.skipped, None])
+        self._append(self._summary, [display_name(entry.rel), *_BLANK_FIELDS, 0, 0, entry.skipped, None])
 
     def _discard(self, rel: str) -> None:
         """Remove what a worker stopped mid-task may have written: no JSON without its summary row."""
@@ -673,7 +676,7 @@ def check_options(jobs: int, timeout: float, executor: str, profile: str | None)
     if executor not in ("local", "dask"):
         raise BulkOptionError(f"执行方式须为 local 或 dask，收到：{executor}")
     if profile is not None and profile not in profile_names():
-        raise BulkOptionError(f"未知的表式版本：{profile}（可选：{'、'.join(profile_names())}）")
+        raise BulkOptionError(unknown_profile(profile))
 
 
 @contextmanager

@@ -24,13 +24,13 @@ from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
 from .findings import SEVERITY_LABELS, Severity, count_by_severity
 from .model import YEAR_MAX, YEAR_MIN
+from .pool import MAX_JOBS
 from .profile import DEFAULT_PROFILE, profile_names, unknown_profile
 from .reading import DEFAULT_TIMEOUT, FileResult, read_files
 from .rules import CATALOGUE
 from .syserrors import os_phrase, os_reason, trim_detail
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
-MAX_JOBS = 64  # past this a machine thrashes; more reading processes than cores gain nothing
 DEBUG_ENV = "PERFGOAL_DEBUG"  # set to see the Python trace of an internal error
 
 

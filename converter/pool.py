@@ -53,6 +53,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .syserrors import trim_detail
 
+MAX_JOBS = 64  # reading processes at most: past this a machine thrashes, and more than its cores gain nothing
+
 R = TypeVar("R")
 Task = tuple[int, tuple[Any, ...]]
 

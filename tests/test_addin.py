@@ -289,7 +289,13 @@ def test_new_form_and_bulk_convert(tmp_path: Path) -> None:
     report = bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
     assert report is not None and (report.files, report.declarations) == (3, 3)
     assert ui.opened == [str(tmp_path / "结果" / "汇总.xlsx")]
-    assert bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), ScriptedUI(str(source), str(source))) is None
+    same = ScriptedUI(str(source), str(source))
+    assert bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), same) is None and "相同" in same.alerts[0]
+    user_json = tmp_path / "用户的文件夹"
+    (user_json / "json").mkdir(parents=True)
+    refused = ScriptedUI(str(source), str(user_json))
+    assert bulk_convert(OpenpyxlBook(SAMPLE_EXAMPLES[0]), refused) is None and refused.alerts
+    assert (user_json / "json").is_dir()  # the user's folder is left as it was
 
 
 def test_validate_on_a_sheet_without_a_form(tmp_path: Path) -> None:

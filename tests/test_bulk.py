@@ -19,11 +19,13 @@ import openpyxl
 import pytest
 
 from converter import canonical
-from converter.bulk import SKIPPED_LINK, FileOutcome, OutputFailed, process_file, run_bulk
+from converter.bulk import SKIPPED_LINK, SUMMARY_HEADER, FileOutcome, OutputFailed, process_file, run_bulk
 from converter.writers.xlsx import write_workbook
 
 from .conftest import DATA
 from .test_foreign_corpus import FILES as CORPUS_FILES
+
+STATUS, JSON = SUMMARY_HEADER.index("状态"), SUMMARY_HEADER.index("JSON 文件")
 
 OUT_NAMES = [".perfgoal-bulk", "findings.csv", "json", "汇总.xlsx"]  # what a finished run leaves in OUT_DIR
 EXPECTED = canonical.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
@@ -125,7 +127,7 @@ def summary_rows(out: Path) -> list[tuple[object, ...]]:
 def test_every_file_accounted_for(batch: Path, converted: Path) -> None:
     rows = summary_rows(converted)
     assert {r[0] for r in rows} == set(inputs(batch))
-    status = {r[0]: r[11] for r in rows}
+    status = {r[0]: r[STATUS] for r in rows}
     assert status["bomb.xlsx"] == "压缩包异常"
     assert status["encrypted.xlsx"] == "文件已加密"
     assert status["truncated.xlsx"] == status["empty.xlsx"] == "文件无法读取"
@@ -161,7 +163,7 @@ def test_outputs_stay_inside_and_findings_csv_opens_in_excel(converted: Path) ->
     for ws in wb:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
     assert wb["问题清单"].max_row == len(rows)
-    assert [c.value for c in wb["汇总"][1]][:4] == ["文件", "工作表", "申报单位名称", "项目名称"]
+    assert [c.value for c in wb["汇总"][1]][:5] == ["文件", "工作表", "表式", "申报单位名称", "项目名称"]
 
 
 def test_rerun_gives_the_same_bytes(batch: Path, converted: Path, tmp_path: Path) -> None:
@@ -204,7 +206,7 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path, capfd: 
     start = time.monotonic()
     run_bulk(src, tmp_path / "out", jobs=2, timeout=2, progress=False, func=_slow_or_dying)
     assert time.monotonic() - start < 20
-    rows = {r[0]: r[11] for r in summary_rows(tmp_path / "out")}
+    rows = {r[0]: r[STATUS] for r in summary_rows(tmp_path / "out")}
     assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
     died = [r for r in csv.reader((tmp_path / "out" / "findings.csv").read_text(encoding="utf-8-sig").splitlines())
             if r[0] == "dies.txt"]
@@ -404,7 +406,7 @@ def test_json_names_never_collide(tmp_path: Path) -> None:
     run_bulk(src, tmp_path / "out", jobs=2, progress=False)
     names = sorted(digest(tmp_path / "out" / "json"))
     assert names == ["a.xlsx.01.01.json", "a.xlsx.01.json", "a.xlsx.02.json"]
-    assert [r[12] for r in summary_rows(tmp_path / "out")] == [f"json/{n}" for n in names[1:]] + [
+    assert [r[JSON] for r in summary_rows(tmp_path / "out")] == [f"json/{n}" for n in names[1:]] + [
         "json/a.xlsx.01.01.json"]
 
 

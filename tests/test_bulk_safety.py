@@ -30,6 +30,7 @@ from converter.bulk import (
     SKIPPED_LINK,
     SKIPPED_LOCK,
     STAGING,
+    SUMMARY_HEADER,
     BulkOptionError,
     BulkRefused,
     FileOutcome,
@@ -47,6 +48,8 @@ from .test_pool import _children_alive, wall_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = (DATA / "declarations-2020.txt").read_bytes()  # seven declarations in the legacy text export
+
+STATUS, JSON = SUMMARY_HEADER.index("状态"), SUMMARY_HEADER.index("JSON 文件")
 
 
 def _hostile(path: str, rel: str) -> FileOutcome:
@@ -88,7 +91,7 @@ def test_hostile_files_at_front_middle_and_end_of_a_large_folder(tmp_path: Path)
             report = run_bulk(src, out, jobs=3, timeout=0.5, progress=False, func=_hostile)
         assert report.files == 300
         outs.append(out)
-    status = {r[0]: r[11] for r in summary_rows(outs[0])}
+    status = {r[0]: r[STATUS] for r in summary_rows(outs[0])}
     assert set(status) == set(names)
     assert {status[n] for n in names if "hang" in n} == {"处理超时"}
     assert {status[n] for n in names if "die" in n} == {"读取时异常退出"}
@@ -207,7 +210,7 @@ def test_lock_files_links_and_special_files_are_listed_with_a_reason(tmp_path: P
     os.mkfifo(one_form / "pipe.txt")  # reading it would block for ever
     with wall_clock(30):
         report = run_bulk(one_form, tmp_path / "out", jobs=2, progress=False)
-    status = {r[0]: r[11] for r in summary_rows(tmp_path / "out")}
+    status = {r[0]: r[STATUS] for r in summary_rows(tmp_path / "out")}
     assert status == {"a.txt": status["a.txt"], "~$a.xlsx": SKIPPED_LOCK, ".~lock.a.xlsx#": SKIPPED_LOCK,
                       "link.txt": SKIPPED_LINK, "folder link": SKIPPED_LINK, "pipe.txt": "已跳过：不是普通文件"}
     assert (report.files, report.skipped) == (6, 5)
@@ -229,10 +232,10 @@ def test_odd_file_names(tmp_path: Path) -> None:
     assert max(len(n) for n in raw) == 251
     run_bulk(src, tmp_path / "out", jobs=2, progress=False)
     rows = summary_rows(tmp_path / "out")
-    assert len(rows) == 7 * (len(raw) + 1) and {r[11] for r in rows} <= {"通过", "有警告", "有错误"}
+    assert len(rows) == 7 * (len(raw) + 1) and {r[STATUS] for r in rows} <= {"通过", "有警告", "有错误"}
     shown = {r[0] for r in rows}
     assert "latin1-\\xe9t\\xe9.txt" in shown and "back\\slash.txt" in shown
-    names = [str(r[12]) for r in rows]
+    names = [str(r[JSON]) for r in rows]
     assert len(set(names)) == len(names)
     for name in names:
         path = tmp_path / "out" / name
@@ -269,7 +272,7 @@ def test_csv_injection_is_neutralised_and_json_keeps_the_text(tmp_path: Path) ->
         assert f"'{formula}" in projects
         decl = json.loads((tmp_path / "out" / "json" / f"{n}.txt.01.json").read_text(encoding="utf-8"))
         assert decl["project"]["name"] == formula  # the JSON keeps the exact text
-    summary = {r[3] for r in summary_rows(tmp_path / "out")}
+    summary = {r[SUMMARY_HEADER.index("项目名称")] for r in summary_rows(tmp_path / "out")}
     assert set(FORMULAS) <= summary  # the workbook holds text cells, never formulas: no quote needed there
     # A tab or a carriage return cannot start a field of the text export; they are neutralised all the same.
     assert [csv_field(v) for v in ("\t=1", "\r=1", "1-2", "", None)] == ["'\t=1", "'\r=1", "1-2", "", None]
@@ -403,10 +406,10 @@ def test_fuzz_every_input_gets_declarations_or_a_finding(tmp_path_factory: pytes
     for name in (p.name for p in src.iterdir()):
         mine = [r for r in rows if r[0] == name]
         assert mine, name
-        assert all(r[12] for r in mine) or any(f[0] == name for f in findings), name
+        assert all(r[JSON] for r in mine) or any(f[0] == name for f in findings), name
     for row in rows:
-        if row[12]:
-            canonical.loads((out / str(row[12])).read_bytes())  # every JSON written is a valid declaration
+        if row[JSON]:
+            canonical.loads((out / str(row[JSON])).read_bytes())  # every JSON written is a valid declaration
 
 
 def test_spawned_workers_log_into_the_staging_area(tmp_path: Path, one_form: Path,

@@ -12,7 +12,7 @@ from typing import Any
 
 from converter import canonical
 from converter.atomic import write_text
-from converter.bulk import SUMMARY_XLSX, BulkReport, run_bulk
+from converter.bulk import SUMMARY_XLSX, BulkRefused, BulkReport, run_bulk
 from converter.findings import SEVERITY_LABELS, Finding, Severity, count_by_severity, severity_rank
 from converter.json_input import JsonRejected, load_declarations
 from converter.model import Declaration
@@ -151,10 +151,11 @@ def bulk_convert(book: Book, ui: UI) -> BulkReport | None:
     target = ui.choose_folder("选择存放转换结果的文件夹")
     if not target:
         return None
-    if Path(target).resolve() == Path(source).resolve():
-        ui.alert("输出文件夹不能与输入文件夹相同。")
+    try:  # bulk refuses what would make an unsound run (the same folder, outputs there that are not ours…)
+        report = run_bulk(Path(source), Path(target), progress=False)
+    except BulkRefused as exc:
+        ui.alert(str(exc))
         return None
-    report = run_bulk(Path(source), Path(target), progress=False)
     ui.alert(f"批量转换完成：{report.files} 个文件，{report.declarations} 份申报表。结果在 {target}")
     ui.open_workbook(str(Path(target) / SUMMARY_XLSX))
     return report
