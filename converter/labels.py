@@ -50,6 +50,12 @@ GENERIC_FOOTER = ("填报人", "填表人", "联系电话", "填报日期", "填
                   "审核人", "审核意见", "单位（盖章）", "单位盖章", "其他说明的问题", "其他需说明的问题")
 # A line that states the unit of the amounts: 金额单位：元, （单位：万元）, 单位：万元.
 UNIT_LINE = re.compile(r"^[(]?(?:金额|资金)?单位[:]?(万?元)[)]?$")
+# A table with a target for the whole implementation period beside the annual one (88号: 中期指标值 | 年度指标值):
+# each row is two indicators, one of each period. The column's key is not a model field: its cells become the
+# long-term indicator's target.
+LONG_TERM_TARGET = "target@long_term"
+LONG_TERM_TARGET_HEADINGS = ("实施期指标值", "中期指标值", "长期指标值", "中长期指标值", "实施期目标值", "中长期目标值",
+                             "指标值（实施期）", "指标值（中期）", "指标值（长期）", "指标值（中长期）")
 # A heading over a table's level columns in two-row headers (绩效指标 merged over 一级 / 二级 / 三级).
 TABLE_GROUP_HEADINGS = ("绩效指标", "指标", "绩效指标体系")
 _HEADING_YEAR = re.compile(r"^[(]?\d{4}[)]?年度?")
@@ -133,7 +139,7 @@ def vocabulary() -> Vocabulary:
     for path, spec in HEADER.items():
         for spelling in spec.spellings:
             _add(header, strip_unit(spelling) if spec.kind is Kind.MONEY else spelling, path, "model")
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {label_key(h): LONG_TERM_TARGET for h in LONG_TERM_TARGET_HEADINGS}
     for key, spec in COLUMNS.items():
         if spec.kind is not Kind.PERIOD:
             for spelling in spec.spellings:

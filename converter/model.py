@@ -224,8 +224,8 @@ class Indicator(BaseModel):
                                                                   "符号", "指标值符号"), new=True)] = \
         _field("比较符号", new=True)
     target: Annotated[Text, Meta(Kind.TEXT, spellings=("指标值", "目标值", "年度指标值", "指标目标", "本年度计划水平",
-                                                       "年度目标值", "指标值（年度）", "绩效目标值", "实施期指标值",
-                                                       "长期指标值"))] = _field("指标目标值")
+                                                       "年度目标值", "指标值（年度）", "绩效目标值"))] = \
+        _field("指标目标值")
     unit: Annotated[Text, Meta(Kind.TEXT, spellings=("度量单位", "计量单位", "单位"), new=True)] = \
         _field("计量单位", new=True)
     direction: Annotated[Text, Meta(Kind.CHOICE, "direction", ("方向", "指标方向性"), new=True)] = \

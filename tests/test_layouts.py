@@ -256,3 +256,24 @@ def test_one_cells_problem_is_that_cells_finding(tmp_path: Path) -> None:
     by_code = {f.code: f.cell for f in found.findings if f.code in ("R013", "R004")}
     assert by_code == {"R013": "B3", "R004": "B4"}
     assert not [f for f in found.findings if f.field in ("project.overview", "budget.total") and f.code[0] == "H"]
+
+
+@pytest.mark.parametrize("layout", ["columns", "merged"])
+def test_a_row_with_annual_and_long_term_targets_is_two_indicators(tmp_path: Path, layout: str) -> None:
+    """The 88号 table keeps a target for the whole period beside the annual one: each row is two indicators,
+    one of each period, and no value is lost — whether the headings are 中期指标值 | 年度指标值 or one 指标值
+    merged over 实施期 | 年度."""
+    if layout == "columns":
+        head = [["一级指标", "二级指标", "三级指标", "中期指标值", "年度指标值"]]
+        merges: tuple[str, ...] = ()
+    else:
+        head = [["一级指标", "二级指标", "三级指标", "指标值", None], [None, None, None, "实施期", "年度"]]
+        merges = ("A3:A4", "B3:B4", "C3:C4", "D3:E3")
+    rows = [["项目支出绩效目标申报表"], ["项目名称", "两个期间"], *head,
+            ["产出指标", "数量指标", "培训人次", "≥1500人次", "≥500人次"],
+            [None, "质量指标", "合格率", None, "≥95%"]]
+    found = only(sheet(tmp_path / "t.xlsx", rows, merges))
+    got = [(i.period, i.name, i.target) for i in found.declaration.indicators]
+    assert got == [("annual", "培训人次", "≥500人次"), ("long_term", "培训人次", "≥1500人次"),
+                   ("annual", "合格率", "≥95%")]
+    assert "R002" not in codes(found)

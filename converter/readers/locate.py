@@ -21,6 +21,7 @@ from ..fields import COLUMNS, HEADER, INDICATOR_PREFIX, declaration_from
 from ..findings import Finding
 from ..htmltext import html_tags, html_to_text
 from ..labels import (
+    LONG_TERM_TARGET,
     TABLE_GROUP_HEADINGS,
     YEAR_LINE,
     is_title,
@@ -177,7 +178,29 @@ def _header_keys(row: list[Any]) -> dict[str, int]:
 
 
 def _is_table_header(keys: dict[str, int]) -> bool:
-    return "name" in keys and "target" in keys and ("level1" in keys or "level2" in keys)
+    return "name" in keys and ("target" in keys or LONG_TERM_TARGET in keys) and ("level1" in keys or "level2" in keys)
+
+
+def _spread(grid: Grid, r: int, row: list[Any], width: int) -> list[Any]:
+    """A heading row with each merged heading repeated over the columns it spans (指标值 over 年度 | 实施期)."""
+    out = [row[c] if c < len(row) else None for c in range(width)]
+    for c in range(width):
+        if not is_blank(out[c]):
+            for cc in range(c + 1, min(width, grid.merge_end_col(r, c) + 1)):
+                out[cc] = out[c]
+    return out
+
+
+def _combined(upper: Any, lower: Any) -> Any:
+    """One column's heading from a two-row heading: the lower cell, or the upper one merged down, or both together
+    where only together they name a column (指标值 over 实施期 → 指标值（实施期）)."""
+    if is_blank(lower):
+        return upper
+    if isinstance(upper, str) and isinstance(lower, str) and vocabulary().column(lower) is None:
+        both = f"{upper}（{lower}）"
+        if vocabulary().column(both) is not None:
+            return both
+    return lower
 
 
 def _other_form_columns(rows: list[list[Any]]) -> str | None:
@@ -192,20 +215,21 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
     绩效指标 merged over 一级 / 二级 / 三级, and 指标值 merged down)."""
     row = grid.rows[r]
     keys = _header_keys(row)
-    if _is_table_header(keys):
-        return keys, 1
-    if r + 1 >= last or not (keys or any(isinstance(v, str) and label_key(v) in _GROUP_KEYS for v in row)):
+    if not (keys or any(isinstance(v, str) and label_key(v) in _GROUP_KEYS for v in row)):
         return None
-    below = grid.rows[r + 1]
-    if _is_table_header(_header_keys(below)):
-        return None  # the heading is the next row alone
-    width = max(len(row), len(below))
-    combined = [below[c] if c < len(below) and not is_blank(below[c]) else (row[c] if c < len(row) else None)
-                for c in range(width)]
-    keys = _header_keys(combined)
-    if _is_table_header(keys) and _header_keys(below):
-        return keys, 2
-    return None
+    if r + 1 < last:
+        below = grid.rows[r + 1]
+        if not _is_table_header(keys) and _is_table_header(_header_keys(below)):
+            return None  # the heading is the next row alone
+        width = max(len(row), len(below))
+        upper = _spread(grid, r, row, width)
+        combined = [_combined(upper[c], below[c] if c < len(below) else None) for c in range(width)]
+        headed = [combined[c] for c in range(len(below)) if not is_blank(below[c])]
+        if headed and all(isinstance(h, str) and vocabulary().column(h) for h in headed):
+            both = _header_keys(combined)  # a second heading row: 一级 / 二级 / 三级, or 实施期 | 年度 under 指标值
+            if _is_table_header(both):
+                return both, 2
+    return (keys, 1) if _is_table_header(keys) else None
 
 
 
@@ -805,8 +829,22 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
             before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
             after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
             block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
+        long_term = values.pop(LONG_TERM_TARGET, None)
         extras = {k: v for k, v in values.items() if k not in CORE}
-        out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period, **extras))
+        if LONG_TERM_TARGET not in raw.cells:
+            out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period, **extras))
+            continue
+        # one row, two indicators: the annual target and the target for the whole period
+        both = "target" in raw.cells
+        if both:
+            out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
+        if long_term is not None or not both:
+            index = len(out)
+            for key in raw.cells:
+                block.cells[f"indicators[{index}].{key}"] = raw.cells[key][1:]
+            block.cells[f"indicators[{index}].target"] = raw.cells[LONG_TERM_TARGET][1:]
+            out.append(Indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
+                                 **extras))
     return out
 
 
