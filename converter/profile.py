@@ -128,7 +128,9 @@ class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
     title: str
-    year: int | None = None
+    # The budget years this form is declared for (either end open): tells a form from its successor when the
+    # layouts alike (national 88号 before 2022, the 101号 framework after).
+    years: tuple[int | None, int | None] = (None, None)
     sources: tuple[str, ...] = ()
     levels: tuple[Level1, ...]
     required_groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -161,6 +163,13 @@ class Profile(BaseModel):
     def header_paths(self) -> tuple[str, ...]:
         """The header fields this form prints, in its order."""
         return tuple(p for row in self.form.rows for p in row if not p.startswith("@"))
+
+    def in_use(self, year: int | None) -> bool | None:
+        """Whether a declaration for ``year`` is of this form's time; None when either is unknown."""
+        first, last = self.years
+        if year is None or (first is None and last is None):
+            return None
+        return (first is None or year >= first) and (last is None or year <= last)
 
     def rule_source(self, code: str, default: str | None) -> str | None:
         return self.rule_sources.get(code, default)

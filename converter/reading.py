@@ -242,8 +242,11 @@ def cell_of(form: FormRead, field: str | None) -> str | None:
         if cell is None:
             path = path.rsplit(".", 1)[0] if "." in path else None
     if cell is None and field and field.startswith("indicators["):
+        # a column the form does not print (a comparator written into the 指标值): the target's cell, else the
+        # row's first
         prefix = field.split("]", 1)[0] + "]."
-        cell = next((form.cell(p) for p in form.positions if p.startswith(prefix)), None)
+        cell = form.cell(prefix + "target") or next((form.cell(p) for p in form.positions if p.startswith(prefix)),
+                                                    None)
     return cell
 
 

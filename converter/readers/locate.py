@@ -480,19 +480,33 @@ def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
     has_periods = any(r.period is not None for r in rows)
     titled = {name for t in found.titles for name in title_profiles(t)}
     units = set(found.units.values())
+    year = _year_of(found)
     best = load_profile(DEFAULT_PROFILE)
-    best_score = _score(best, level1, level2, paths, keys, has_periods, titled, units)
+    best_score = _score(best, level1, level2, paths, keys, has_periods, titled, units, year)
     for name in profile_names():
         profile = load_profile(name)
-        score = _score(profile, level1, level2, paths, keys, has_periods, titled, units)
+        score = _score(profile, level1, level2, paths, keys, has_periods, titled, units, year)
         if score > best_score:
             best, best_score = profile, score
     return best
 
 
+def _year_of(found: _Found) -> int | None:
+    """The declaration's year as far as the header shows it, for telling a form from its successor."""
+    for value in (found.raw.get("year", (None,))[0], found.year[0] if found.year else None):
+        try:
+            year = as_year(value)
+        except ValueError:
+            continue
+        if year is not None:
+            return year
+    return None
+
+
 def _score(profile: Profile, level1: set[str], level2: set[str], paths: set[str], keys: set[str],
-           has_periods: bool, titled: set[str], units: set[MoneyUnit]) -> float:
+           has_periods: bool, titled: set[str], units: set[MoneyUnit], year: int | None) -> float:
     score = 3.0 if profile.name in titled else 0.0
+    score += {True: 0.5, False: -1.5, None: 0.0}[profile.in_use(year)]
     names1 = set(profile.level1_names())
     for value in level1:
         score += 2.0 if value in names1 else 1.5 if profile.canonical_level1(value) else -1.0
