@@ -185,6 +185,8 @@ FORMULA_BY_VALUE = declare("R012", W, "公式按计算结果读取",
 VALUE_TOO_LONG = declare("R013", E, "内容过长", "{label}内容过长（{length} 个字符，单元格最多 {limit} 个），未读取",
                          "A value longer than one Excel cell holds cannot be kept in a workbook; the rest of the "
                          "form is still read.", "reader")
+CHOICE_TICKED = declare("R015", INFO, "已按勾选读取", "{label}填写为“{value}”，已按勾选读取为“{choice}”",
+                        "A row of check boxes (新增项目□ 延续项目√) is read as the one option ticked.", "reader")
 LEVEL1_INFERRED = declare("R014", INFO, "已根据二级指标推断一级指标",
                           "指标表没有“{level1}”列，已根据“{level2}”按本表式的指标体系推断",
                           "A table without a level-1 column takes level 1 from level 2 through the profile's "

@@ -277,3 +277,13 @@ def test_a_row_with_annual_and_long_term_targets_is_two_indicators(tmp_path: Pat
     assert got == [("annual", "培训人次", "≥500人次"), ("long_term", "培训人次", "≥1500人次"),
                    ("annual", "合格率", "≥95%")]
     assert "R002" not in codes(found)
+
+
+@pytest.mark.parametrize(("typed", "chosen"), [("新增项目□ 延续项目√", "延续项目"), ("新增项目√  延续项目□", "新增项目"),
+                                               ("☑新增 □延续", "新增"), ("□新增 □延续", None)])
+def test_ticked_boxes_are_read_as_the_option_ticked(tmp_path: Path, typed: str, chosen: str | None) -> None:
+    rows = [["财政支出项目绩效目标申报表"], ["项目名称", "勾选", "项目属性", typed]]
+    found = only(sheet(tmp_path / "k.xlsx", rows), profile="county-2016")
+    assert found.declaration.project.attribute == (chosen or typed)
+    notes = [f for f in found.findings if f.code == "R015"]
+    assert (len(notes) == 1 and typed in notes[0].message and notes[0].cell == "D2") == (chosen is not None)

@@ -37,6 +37,7 @@ from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile
 from ..rules import (
     AMOUNT_CONVERTED,
     AMOUNT_UNPARSEABLE,
+    CHOICE_TICKED,
     CONTENT_UNPLACED,
     CONTROLS_REMOVED,
     DATE_UNPARSEABLE,
@@ -52,7 +53,7 @@ from ..rules import (
 from ..targets import parse_target
 from ..template_layout import CHECK_LABEL, path_of, period_of_table_name
 from .grid import CellRange, Formula, Grid, is_blank
-from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written
+from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written, ticked
 
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
 _YEAR_PREFIX = re.compile(r"^[(（]?\d{4}[)）]?年度?")
@@ -562,6 +563,10 @@ def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: A
             block.note(rule_.finding(path, label=label, value=_text(value)[:60]), r, c)
             return None
     text = _cell_text(block, label, path, value, r, c)
+    choice = ticked(text) if text is not None and spec.kind is Kind.CHOICE else None
+    if choice is not None:
+        block.note(CHOICE_TICKED.finding(path, label=label, value=text, choice=choice), r, c)
+        return choice
     if text is not None and html and spec.kind is Kind.LONG_TEXT:
         tags = html_tags(text)
         if tags:

@@ -234,3 +234,35 @@ def as_year(value: Any) -> int | None:
     if not 1900 <= year <= 2999:
         raise ValueError("year out of range")
     return year
+
+
+_TICKED = "☑☒■√✓✔▣●"
+_UNTICKED = "□☐○"
+_BOX = re.compile(f"[{_TICKED}{_UNTICKED}]")
+
+
+def ticked(text: str) -> str | None:
+    """The one option ticked in a row of check boxes (``新增项目□ 延续项目√``, ``☑新增 □延续``), or None when
+    the text is no such row or does not tick exactly one.
+
+    Marks stand on one side of their options throughout a row: before them when the text starts with a mark,
+    after them otherwise."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    marks = list(_BOX.finditer(text))
+    if len(marks) < 2:
+        return None
+    before = marks[0].start() == 0
+    ends = [m.start() for m in marks] + [len(text)]
+    options: list[tuple[str, bool]] = []
+    if before:
+        for m, end in zip(marks, ends[1:], strict=True):
+            options.append((text[m.end():end], m.group() in _TICKED))
+    else:
+        start = 0
+        for m in marks:
+            options.append((text[start:m.start()], m.group() in _TICKED))
+            start = m.end()
+        if text[start:].strip():
+            return None  # words after the last mark: not a row of boxes
+    chosen = [option.strip(" ,，、;；") for option, tick in options if tick]
+    return chosen[0] if len(chosen) == 1 and chosen[0] else None
