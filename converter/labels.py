@@ -115,11 +115,40 @@ class Vocabulary:
                 return self.periods[candidate]
         return None
 
+    def amounts_in(self, text: str) -> list[tuple[str | None, str]]:
+        """The amounts one cell holds after its own label, each with the money label that precedes it: [(None,
+        '500万元'), ('budget.fiscal_funds', '450万元'), …]; empty unless another money label stands in the text."""
+        plain = unicodedata.normalize("NFKC", text)
+        if len(plain) > 200:
+            return []
+        found = [(m.start(), m.end(), self.header[_money_key(m.group())]) for m in _money_labels().finditer(plain)]
+        if not found:
+            return []
+        starts = [(0, 0, None), *found]
+        out: list[tuple[str | None, str]] = []
+        for (_, end, path), nxt in zip(starts, [*found[:], (len(plain), len(plain), None)], strict=True):
+            out.append((path, plain[end:nxt[0]].strip(_AMOUNT_JUNK)))
+        return out if all(value for _, value in out) else []
+
     def is_section(self, text: str) -> bool:
         return label_key(text) in self.sections
 
     def is_footer(self, text: str) -> bool:
         return label_key(text) in self.footer
+
+
+_AMOUNT_JUNK = " :：,，、;；。()（）其中为"
+
+
+@cache
+def _money_labels() -> re.Pattern[str]:
+    """Every spelling of every money label, longest first, as they may stand inside a text (NFKC)."""
+    vocab = vocabulary()
+    spellings = {unicodedata.normalize("NFKC", s) for p, spec in HEADER.items() if spec.kind is Kind.MONEY
+                 for s in (*spec.spellings, *(sp for prof in profile_names()
+                                             for sp in load_profile(prof).form.spellings.get(p, ())))}
+    spellings = {strip_unit(s) for s in spellings if vocab.header.get(_money_key(s))}
+    return re.compile("|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True)))
 
 
 def _add(index: dict[str, str], spelling: str, value: str, where: str) -> None:

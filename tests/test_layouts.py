@@ -287,3 +287,11 @@ def test_ticked_boxes_are_read_as_the_option_ticked(tmp_path: Path, typed: str, 
     assert found.declaration.project.attribute == (chosen or typed)
     notes = [f for f in found.findings if f.code == "R015"]
     assert (len(notes) == 1 and typed in notes[0].message and notes[0].cell == "D2") == (chosen is not None)
+
+
+def test_several_amounts_in_one_cell(tmp_path: Path) -> None:
+    rows = [["财政支出项目绩效目标申报表"], ["项目名称", "一格多金额"],
+            ["资金总额：500万元，其中：财政资金450万元，其他资金50万元"]]
+    decl = only(sheet(tmp_path / "f.xlsx", rows), profile="county-2016").declaration
+    assert (decl.budget.total, decl.budget.fiscal_funds, decl.budget.other_funds) == (
+        Decimal("5000000.00"), Decimal("4500000.00"), Decimal("500000.00"))

@@ -414,7 +414,22 @@ def _scan_header(block: _Block, stop: int) -> _Found:
             else:
                 found.raw[path] = (neighbour, r, vc)
                 block.used.add((r, vc))
+        for path, (value, vr, vc) in list(found.raw.items()):
+            if (vr == r) and HEADER[path].kind is Kind.MONEY and isinstance(value, str):
+                _split_amounts(found, path, value, vr, vc)
     return found
+
+
+def _split_amounts(found: _Found, path: str, text: str, r: int, c: int) -> None:
+    """Several amounts written in one cell (资金总额：500万元，其中：财政资金450万元，其他资金50万元): each to
+    its field, all at that cell."""
+    parts = vocabulary().amounts_in(text)
+    if not parts:
+        return
+    found.raw[path] = (parts[0][1], r, c)
+    for other, value in parts[1:]:
+        if other is not None:
+            found.raw.setdefault(other, (value, r, c))
 
 
 def _row_of_labels(row: list[Any]) -> bool:
