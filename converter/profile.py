@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import ClassVar, Literal
 
@@ -149,6 +149,9 @@ class Profile(BaseModel):
 
     def label(self, path: str) -> str:
         """The label this form prints for a field; amounts carry the form's unit (项目总预算（万元）)."""
+        return _label(self.name, path)
+
+    def _label(self, path: str) -> str:
         spec = HEADER.get(path) or COLUMNS.get(path.removeprefix(INDICATOR_PREFIX))
         base = self.form.labels.get(path) or (spec.label if spec is not None else path)
         if spec is not None and spec.kind is Kind.MONEY:
@@ -157,6 +160,9 @@ class Profile(BaseModel):
 
     def column_label(self, key: str) -> str:
         """The heading this form prints over an indicator column."""
+        return _column_label(self.name, key)
+
+    def _column_label(self, key: str) -> str:
         found = next((c.label for c in self.form.table.columns if c.key == key and c.label), None)
         return found or self.label(INDICATOR_PREFIX + key)
 
@@ -219,6 +225,17 @@ def profile_names() -> list[str]:
     """Every profile shipped in ``converter/profiles``; adding a profile is adding a file there."""
     folder = resources.files("converter") / "profiles"
     return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+@lru_cache(maxsize=4096)
+def _label(profile: str, path: str) -> str:
+    """Labels are asked for every field of every form read: computed once per profile and path."""
+    return load_profile(profile)._label(path)
+
+
+@lru_cache(maxsize=1024)
+def _column_label(profile: str, key: str) -> str:
+    return load_profile(profile)._column_label(key)
 
 
 class UnknownProfileError(KeyError):

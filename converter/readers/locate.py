@@ -774,12 +774,12 @@ def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value
     """One table cell as trimmed text, control characters removed and reported."""
     if value is None:
         return None
+    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS:
+        return value.strip() or None  # the common case, kept cheap: bulk reads millions of these
     label = profile.column_label(key)
     if isinstance(value, Formula) and value.text is None:
         block.note(FORMULA_BY_VALUE.finding(f"indicators[{index}].{key}", label=label, value=_text(value.value)),
                    r, c)
-    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS:
-        return value.strip() or None
     return _cell_text(block, label, f"indicators[{index}].{key}", value, r, c)
 
 
