@@ -309,6 +309,14 @@ def _what_was_seen(grids: list[Grid]) -> str:
 
 
 _EXIT_CODE = re.compile(r"\bexit code (-?\d+)")
+_ALLOCATION = re.compile(r"memory allocation of (\d+) bytes failed")
+
+
+def _allocation(m: re.Match[str]) -> str:
+    """The native reader's own words on dying for memory, in Chinese (a sheet whose cells span the whole grid
+    asks for hundreds of GB); the original stays in brackets."""
+    size = int(m.group(1))
+    return f"读取器需要 {size / (1 << 30):.0f} GB 内存（工作表中可能有远离表格的单元格）（{m.group()}）"
 
 
 def failure_finding(failure: Failure) -> Finding:
@@ -317,7 +325,8 @@ def failure_finding(failure: Failure) -> Finding:
         limit = failure.detail
         return FILE_TIMEOUT.finding(limit=f"{limit[:-2]} 秒" if limit.endswith(" s") else limit)
     reason = {"memory": "内存超过上限", "crashed": "进程退出", "error": "内部错误"}[failure.kind]
-    detail = trim_detail(_EXIT_CODE.sub(r"退出码 \1", failure.detail), limit=160)
+    detail = _ALLOCATION.sub(_allocation, _EXIT_CODE.sub(r"退出码 \1", failure.detail))
+    detail = trim_detail(detail, limit=160)
     return FILE_READER_CRASHED.finding(reason=f"{reason}，{detail}" if detail else reason)
 
 
