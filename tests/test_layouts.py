@@ -295,3 +295,16 @@ def test_several_amounts_in_one_cell(tmp_path: Path) -> None:
     decl = only(sheet(tmp_path / "f.xlsx", rows), profile="county-2016").declaration
     assert (decl.budget.total, decl.budget.fiscal_funds, decl.budget.other_funds) == (
         Decimal("5000000.00"), Decimal("4500000.00"), Decimal("500000.00"))
+
+
+def test_88_funds_block_takes_the_years_parts(tmp_path: Path) -> None:
+    """88号 prints 财政拨款 and 其他资金 twice, for the whole period and for the year: the year's are kept, the
+    period's reported, none lost."""
+    rows = [["项目支出绩效目标申报表"], ["项目名称", "资金两行"], ["项目资金（万元）"],
+            ["中期资金总额", 900, "其中：财政拨款", 800, "其他资金", 100],
+            ["年度资金总额", 300, "其中：财政拨款", 260, "其他资金", 40]]
+    found = only(sheet(tmp_path / "m.xlsx", rows))
+    budget = found.declaration.budget
+    assert (budget.total, budget.current_year, budget.fiscal_funds, budget.other_funds) == (
+        Decimal("9000000.00"), Decimal("3000000.00"), Decimal("2600000.00"), Decimal("400000.00"))
+    assert sorted(f.cell for f in found.findings if f.code == "R002") == ["D4", "F4"]

@@ -364,6 +364,7 @@ class _Found:
     year: tuple[Any, int, int] | None = None
     period: Period | None = None  # a table heading (长期绩效指标) just above the first table
     section_unit: MoneyUnit | None = None  # the unit a funds heading states (项目资金（万元）)
+    released: set[tuple[int, int]] = field(default_factory=set)  # value cells given up for a later label's
 
 
 def _scan_header(block: _Block, stop: int) -> _Found:
@@ -396,7 +397,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
             unit = unit or (found.section_unit if HEADER[path].kind is Kind.MONEY else None)
             if unit is not None:
                 found.units.setdefault(path, unit)
-            if path in found.raw:
+            if path in found.raw and not _annual_part(found, path, row):
                 continue  # a label printed twice: the first holds the value; the second's value is reported
             if inline:
                 found.raw[path] = (inline, r, c)
@@ -417,7 +418,23 @@ def _scan_header(block: _Block, stop: int) -> _Found:
         for path, (value, vr, vc) in list(found.raw.items()):
             if (vr == r) and HEADER[path].kind is Kind.MONEY and isinstance(value, str):
                 _split_amounts(found, path, value, vr, vc)
+    block.used -= found.released  # reported as unplaced, never dropped
     return found
+
+
+_PARTS_OF_BUDGET = ("budget.fiscal_funds", "budget.other_funds")
+
+
+def _annual_part(found: _Found, path: str, row: list[Any]) -> bool:
+    """Whether a second 财政拨款 / 其他资金 is the year's, beside 年度资金总额, where the first was the whole period's
+    (88号: 中期资金总额 | 其中：财政拨款 | 其他资金, then the same for the year): the year's replaces it, and the
+    first one's value is reported as unplaced instead."""
+    if path not in _PARTS_OF_BUDGET or not any(_split_label(v) == ("budget.current_year", "", None)
+                                                for v in row if isinstance(v, str)):
+        return False
+    _, r, c = found.raw.pop(path)
+    found.released.add((r, c))
+    return True
 
 
 def _split_amounts(found: _Found, path: str, text: str, r: int, c: int) -> None:
