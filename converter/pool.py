@@ -45,7 +45,8 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -123,11 +124,31 @@ def _watch_parent(forked_by: int | None) -> None:
         threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a worker starts: a forked worker must not take the parent's handler for
+    them before it sets its own (it would print a trace, or end as the parent would). The parent gets what
+    arrived meanwhile as soon as the worker has started; the worker ignores it (``_worker_main``)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: workers are spawned, with handlers of their own
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int | None, log: int | str,
                  parent: int | None) -> None:
-    _watch_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by a fork
+    if hasattr(signal, "pthread_sigmask"):  # held while the parent started us (``_interrupts_held``)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    _watch_parent(parent)
     # What a reader prints (a native library's panic, its backtrace, stray output) goes to this worker's log,
     # not to the user's terminal or to the JSON on standard output; the parent quotes its first line.
     fd = log if isinstance(log, int) else os.open(log, os.O_WRONLY | os.O_APPEND)
@@ -197,7 +218,8 @@ class _Worker:
         parent = os.getpid() if forked else None  # see _watch_parent
         self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_limit, log, parent), daemon=True)
         try:
-            self.proc.start()
+            with _interrupts_held():
+                self.proc.start()
         except BaseException:  # e.g. a daemonic process may not start one: leave no log behind
             self._drop_log()
             self.conn.close()

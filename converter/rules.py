@@ -309,8 +309,10 @@ executed_within_budget = rule("B003", E, "上年执行数超过上年预算", _A
 # --------------------------------------------------------------------------------------------------
 # Indicators, row by row
 # --------------------------------------------------------------------------------------------------
-_RATE = re.compile(r"(?<![效频功速概])率")
-_SATISFACTION = "满意度"
+RATE_WORD, RATE_EXCLUDED = "率", "效频功速概"  # a rate's name holds 率, but 效率, 频率… are no rates
+SATISFACTION_WORD = "满意度"
+_RATE = re.compile(f"(?<![{RATE_EXCLUDED}]){RATE_WORD}")
+_SATISFACTION = SATISFACTION_WORD
 # A growth or change rate may exceed 100% (增长率 150%); a completion, pass or execution rate may not.
 _CHANGE_RATE = re.compile(r"增长|增加|增幅|增速|涨幅|下降|降低|降幅|减少|减幅|提高|提升|变化|变动|同比|环比")
 _BUDGET_RATE = re.compile(r"执行率|到位率")

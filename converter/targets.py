@@ -183,6 +183,10 @@ _COLUMN_WORDS: dict[str, str] = {
 }
 # Unit-column words for a percentage that never follow a number in a target.
 _UNIT_WORDS: dict[str, str] = {"百分比": "%", "百分率": "%", "百分数": "%", "百分点": "%"}
+# What a unit or comparator column may hold that makes a row a percentage, or qualitative (for checks that
+# spreadsheet formulas make, which cannot call the parser).
+PERCENT_UNIT_WORDS: tuple[str, ...] = ("%", "％", *_UNIT_WORDS)
+QUALITATIVE_WORDS: tuple[str, ...] = tuple(w for w, v in _COLUMN_WORDS.items() if v == QUALITATIVE)
 
 
 @lru_cache(maxsize=256)

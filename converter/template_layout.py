@@ -201,6 +201,7 @@ LIVE_SUMMARY = "PG_SHEET_SUMMARY"
 LIVE_TARGET_PARTS = "PG_TARGET_PARTS"
 
 
-def live_formula(function: str, *args: str) -> str:
-    """A live check that shows a short hint, not #NAME?, where the add-in is not loaded."""
-    return f'=IFERROR({function}({",".join(args)}),"{NO_ADDIN_HINT}")'
+def live_formula(function: str, *args: str, fallback: str | None = None) -> str:
+    """A live check that, where the add-in is not loaded, shows the native formulas' verdict (``fallback``) or a
+    short hint, never #NAME?."""
+    return f'=IFERROR({function}({",".join(args)}),{fallback or chr(34) + NO_ADDIN_HINT + chr(34)})'

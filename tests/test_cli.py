@@ -129,14 +129,14 @@ def _children(pid: int) -> int:
 def test_ctrl_c_ends_the_run_with_a_chinese_line_and_exit_130(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group, as a terminal sends it: the command stops its reading workers
     and says 已中断, without a trace from any of them."""
-    for i in range(600):
-        (tmp_path / f"{i:03d}.txt").write_text(first_form(), encoding="utf-8")
+    for i in range(4000):  # long enough, on a fast machine too, to be interrupted after its workers started
+        (tmp_path / f"{i:04d}.txt").write_text(first_form(), encoding="utf-8")
     proc = subprocess.Popen([PERFGOAL, "check", *sorted(map(str, tmp_path.iterdir()))], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
     while _children(proc.pid) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)  # until the reading workers run, so the signal meets the run and not the start-up
-    time.sleep(0.5)
+    time.sleep(0.2)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -46,6 +46,7 @@ from ..template_layout import (
     live_formula,
     sheet_layout,
 )
+from . import native_checks
 from .stable_zip import FIXED_TIME, stable_xlsx
 
 FONT = "宋体"
@@ -111,11 +112,13 @@ def list_name(choices: str) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # Lists and meta sheets
 # ----------------------------------------------------------------------------------------------------------
-def _add_list(wb: Workbook, ws: Worksheet, col: int, title: str, name: str, items: Sequence[str]) -> None:
+def _add_list(wb: Workbook, ws: Worksheet, col: int, title: str, name: str, items: Sequence[str | int]) -> None:
     letter = ws.cell(1, col).column_letter
     ws.cell(1, col, title).font = Font(name=FONT, bold=True)
     for i, item in enumerate(items, start=2):
-        ws.cell(i, col, item).data_type = "s"
+        cell = ws.cell(i, col, item)
+        if isinstance(item, str):
+            cell.data_type = "s"
     last = max(2, len(items) + 1)
     wb.defined_names[name] = DefinedName(name, attr_text=f"'{ws.title}'!${letter}$2:${letter}${last}")
 
@@ -129,6 +132,12 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> None:
     col = 2 + len(profile.levels)
     _add_list(wb, ws, col, profile.column_label("level2"), "pg_level2", profile.level2_names())
     col += 1
+    for (spellings, numbers), table in zip(((native_checks.L1_SPELLINGS, native_checks.L1_OWNER),
+                                            (native_checks.L2_SPELLINGS, native_checks.L2_OWNER)),
+                                           native_checks.level_tables(profile), strict=True):
+        _add_list(wb, ws, col, spellings, spellings, [s for s, _ in table])
+        _add_list(wb, ws, col + 1, numbers, numbers, [n for _, n in table])
+        col += 2
     done: set[str] = set()
     for label, meta in _printed_choices(profile):
         assert meta.choices is not None
@@ -341,14 +350,17 @@ def _check_column(ws: Worksheet, layout: SheetLayout, profile: Profile) -> None:
     ws.column_dimensions[col].width = 40
     extra = [] if profile.name == DEFAULT_PROFILE else [f'"{profile.name}"']
     budget = [refs.get(p, '""') for p in BUDGET_FIELDS[:4]]
+    amounts = {p: refs[p] for p in BUDGET_FIELDS if p in refs}
     annual = layout.tables[-1]
+    rows = [(t.first_row, t.last_row) for t in layout.tables]
     cells = {f"{col}{TITLE_ROW}": CHECK_LABEL,
              f"{col}{TITLE_ROW + 1}": live_formula(
                  LIVE_SUMMARY, f"A{annual.first_row}:{layout.letters[len(layout.keys) - 1]}{annual.last_row}",
-                 *budget, *extra)}
+                 *budget, *extra, fallback=native_checks.summary_check(col, rows))}
     if "@budget" in layout.sections:
         cells[f"{col}{layout.sections['@budget']}"] = CHECK_LABEL
-        cells[f"{col}{layout.sections['@budget'] + 1}"] = live_formula(LIVE_BUDGET, *budget, *extra)
+        cells[f"{col}{layout.sections['@budget'] + 1}"] = live_formula(
+            LIVE_BUDGET, *budget, *extra, fallback=native_checks.budget_check(amounts) if amounts else None)
     plan = [absolute(refs[p]) if p in refs else '""' for p in ("project.end_date", "year")]
     optional = [k for k in ("comparator", "unit") if k in layout.keys]
     for table in layout.tables:
@@ -358,7 +370,8 @@ def _check_column(ws: Worksheet, layout: SheetLayout, profile: Profile) -> None:
                     for k in ("level1", "level2", "name", "target")]
             tail = [f'"{profile.name}"'] + [f"{layout.column_of(k)}{row}" for k in optional] \
                 if optional or extra else []
-            cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *core, *plan, *tail)
+            native = native_checks.indicator_check({k: f"{layout.column_of(k)}{row}" for k in layout.keys})
+            cells[f"{col}{row}"] = live_formula(LIVE_INDICATOR, *core, *plan, *tail, fallback=native)
     for where, value in cells.items():
         ws[where] = value
         header = value == CHECK_LABEL
