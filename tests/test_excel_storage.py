@@ -170,8 +170,8 @@ def test_libreoffice_copies_read_as_typed(typed: Path, tmp_path: Path, fmt: str)
 
 
 def test_shared_formulas(typed: Path, tmp_path: Path) -> None:
-    """Excel stores a formula filled down once, with its other cells pointing to it: a formula that refers to
-    no cell is the same in all of them; one that does is not spelled out for the others."""
+    """Excel stores a formula filled down once, with its other cells pointing to it: each of them reads as the
+    first one's formula with its relative references moved to it."""
     def share(xml: str) -> str:
         cells = (
             '<c r="C1"><f t="shared" ref="C1:C3" si="0">100%</f><v>1</v></c>'
@@ -186,7 +186,7 @@ def test_shared_formulas(typed: Path, tmp_path: Path) -> None:
         return xml
     cells = _cells(workbook_grids(_edit_sheet(typed, share, tmp_path / "shared.xlsx"))[0])
     assert [cells[r] for r in ("C1", "C2", "C3")] == [Formula("=100%", 1.0)] * 3
-    assert (cells["D1"], cells["D2"]) == (Formula("=C1*2", 2.0), Formula(None, 2.0))
+    assert (cells["D1"], cells["D2"]) == (Formula("=C1*2", 2.0), Formula("=C2*2", 2.0))
 
 
 def test_cells_without_references(typed: Path, tmp_path: Path) -> None:

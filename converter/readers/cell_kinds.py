@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .grid import Formula, parse_cell
+from .grid import Formula, parse_cell, shift_references
 from .values import percent_text
 
 Pos = tuple[int, int]  # 0-based (row, col) on the sheet
@@ -366,20 +366,10 @@ def _formula_text(raw: bytes) -> str | None:
 
 
 _SI = _attr("si")
-_MAYBE_RELATIVE = re.compile(r'[A-Za-z]\$?\d|:|R\[|C\[')  # A1, $A1, A:B, R[1]C: all but cell-free texts
-_QUOTED = re.compile(r'"[^"]*"')
-
-
-def _same_everywhere(text: str) -> bool:
-    """Whether a formula reads the same in every cell it is shared with: no cell reference outside strings
-    (``=100%``, ``="≥95%"``); anything that might hold a relative reference counts as one."""
-    return _MAYBE_RELATIVE.search(_QUOTED.sub("", text)) is None
-
-
 def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     """Formula cells: ``<c r="E2"><f>IFERROR(…)</f>`` → E2: ``=IFERROR(…)``. A shared formula's other cells
-    (``<f t="shared" si="0"/>``) have no text of their own: they get the first cell's when it refers to no
-    cell (``=100%`` filled down), else None. False when a formula's cell cannot be placed this way.
+    (``<f t="shared" si="0"/>``) have no text of their own: they read as the first cell's, its relative
+    references moved to them. False when a formula's cell cannot be placed this way.
 
     The cell's start tag is the tag right before ``<f``; as written by Excel, LibreOffice and openpyxl it
     begins ``<c r="``, which is looked for first (one search), the general case second."""
@@ -387,7 +377,7 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     fast = tag + b' r="'
     skip = len(fast)
     formulas = kinds.formulas
-    shared: dict[bytes, str | None] = {}
+    shared: dict[bytes, tuple[str, Pos]] = {}
     waiting: list[tuple[Pos, bytes]] = []
     for m in _element(ns, b"f", rb"(?:\s([^<>]*?))?(/?)>([^<]*)").finditer(xml):
         at = m.start()
@@ -406,9 +396,11 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
             if text is None:
                 waiting.append((cell, _value(si)))
             else:
-                shared[_value(si)] = text if _same_everywhere(text) else None
+                shared[_value(si)] = (text, cell)
     for cell, key in waiting:
-        formulas[cell] = shared.get(key)
+        master = shared.get(key)
+        formulas[cell] = None if master is None else \
+            shift_references(master[0], cell[0] - master[1][0], cell[1] - master[1][1])
     return True
 
 

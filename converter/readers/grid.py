@@ -55,6 +55,22 @@ def parse_ref(text: str) -> tuple[str | None, CellRange] | None:
 
 
 
+_REF_TOKEN = re.compile(r"(?<![\w$.'])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\w(])")
+_QUOTED = re.compile(r'("[^"]*")')
+
+
+def shift_references(formula: str, rows: int, cols: int) -> str:
+    """A formula as it reads ``rows`` down and ``cols`` right of where it was written: its relative references
+    move, absolute ones (``$D$5``) and text in quotes stay — how a shared formula or a filled-down one reads."""
+    def move(m: re.Match[str]) -> str:
+        col = m.group(2) if m.group(1) else column_letter(column_index(m.group(2)) + cols)
+        row = m.group(4) if m.group(3) else str(int(m.group(4)) + rows)
+        return f"{m.group(1)}{col}{m.group(3)}{row}"
+
+    parts = _QUOTED.split(formula)
+    return "".join(p if i % 2 else _REF_TOKEN.sub(move, p) for i, p in enumerate(parts))
+
+
 def absolute(ref: str) -> str:
     """``B5`` → ``$B$5``."""
     found = parse_cell(ref)

@@ -10,6 +10,8 @@ import io
 import re
 import zipfile
 
+from .shared_formulas import share_formulas
+
 # The one timestamp every generated workbook and add-in carries, so the same content always gives the same bytes.
 FIXED_TIME = dt.datetime(2020, 1, 1)
 ZIP_TIME = FIXED_TIME.timetuple()[:6]
@@ -41,8 +43,8 @@ def literal_text(part: bytes) -> bytes:
 
 
 def stable_xlsx(data: bytes) -> bytes:
-    """The same workbook with every zip date and the document's created/modified stamps fixed, and its XML
-    text in UTF-8 (see ``literal_text``)."""
+    """The same workbook with every zip date and the document's created/modified stamps fixed, its XML text in
+    UTF-8 (see ``literal_text``), and formulas repeated down a column stored once (``share_formulas``)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -51,6 +53,8 @@ def stable_xlsx(data: bytes) -> bytes:
                 part = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*", rb"\g<1>" + _STAMP, part)
             if info.filename.endswith((".xml", ".rels")):
                 part = literal_text(part)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                part = share_formulas(part)
             fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
