@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -59,16 +60,37 @@ _REF_TOKEN = re.compile(r"(?<![\w$.'])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\w(])")
 _QUOTED = re.compile(r'("[^"]*")')
 
 
+@lru_cache(maxsize=256)
+def _reference_parts(formula: str) -> tuple[tuple[str, ...], tuple[tuple[str, str, str, str], ...]]:
+    """A formula cut into the text between its cell references and the references themselves, once: a shared
+    formula is read again in every cell it is shared with, and a template's in every copy of it."""
+    texts: list[str] = []
+    refs: list[tuple[str, str, str, str]] = []
+    pending = ""
+    for i, part in enumerate(_QUOTED.split(formula)):
+        if i % 2:
+            pending += part
+            continue
+        pos = 0
+        for m in _REF_TOKEN.finditer(part):
+            texts.append(pending + part[pos:m.start()])
+            refs.append((m.group(1), m.group(2), m.group(3), m.group(4)))
+            pending, pos = "", m.end()
+        pending += part[pos:]
+    texts.append(pending)
+    return tuple(texts), tuple(refs)
+
+
+@lru_cache(maxsize=16384)
 def shift_references(formula: str, rows: int, cols: int) -> str:
     """A formula as it reads ``rows`` down and ``cols`` right of where it was written: its relative references
     move, absolute ones (``$D$5``) and text in quotes stay — how a shared formula or a filled-down one reads."""
-    def move(m: re.Match[str]) -> str:
-        col = m.group(2) if m.group(1) else column_letter(column_index(m.group(2)) + cols)
-        row = m.group(4) if m.group(3) else str(int(m.group(4)) + rows)
-        return f"{m.group(1)}{col}{m.group(3)}{row}"
-
-    parts = _QUOTED.split(formula)
-    return "".join(p if i % 2 else _REF_TOKEN.sub(move, p) for i, p in enumerate(parts))
+    texts, refs = _reference_parts(formula)
+    out = [texts[0]]
+    for (col_abs, col, row_abs, row), text in zip(refs, texts[1:], strict=True):
+        out.append(f"{col_abs}{col if col_abs else column_letter(column_index(col) + cols)}"
+                   f"{row_abs}{row if row_abs else int(row) + rows}{text}")
+    return "".join(out)
 
 
 def absolute(ref: str) -> str:
