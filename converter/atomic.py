@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,13 +22,44 @@ def guard(output: Path, inputs: Iterable[Path]) -> None:
             raise WouldOverwriteInput(str(output))
 
 
+class NotARegularFile(OSError):
+    """An output path that holds something other than a file: a device, a pipe, a folder, a link to one."""
+
+    phrase = "目标位置已有不是普通文件的东西（设备、管道、文件夹或指向它们的链接），不会覆盖"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.EEXIST, "not a regular file", str(path))
+
+
+def output_path(path: Path) -> Path:
+    """Where an output to ``path`` goes: the path when it is new or a regular file, the file a link leads to
+    (written through, the link kept); anything else is refused — replacing it would destroy what we did not
+    write (``-o /dev/null`` would replace the device)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path
+    if stat.S_ISREG(mode):
+        return path
+    if stat.S_ISLNK(mode):
+        real = Path(os.path.realpath(path))
+        try:
+            if stat.S_ISREG(os.stat(real).st_mode):
+                return real
+        except FileNotFoundError:
+            return real  # a link to a file not yet written: write it
+    raise NotARegularFile(path)
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename over it: readers never see half a file.
 
-    The temporary name carries process and thread, so parallel writers never share one. No fsync: outputs
-    can be rebuilt from the inputs, and a sync per file would dominate bulk conversion.
+    The temporary name carries process and thread, so parallel writers never share one, and is short, so a
+    target name near the system's limit still has room for it. No fsync: outputs can be rebuilt from the
+    inputs, and a sync per file would dominate bulk conversion.
     """
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    path = output_path(path)
+    tmp = path.parent / f".perfgoal-{os.getpid()}-{threading.get_ident() % 1_000_000}.tmp"
     try:
         _put(tmp, data, "wb")
         os.replace(tmp, path)

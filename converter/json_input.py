@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import canonical
+from .input_files import NotAFile, TooLarge, read_limited
 from .model import Declaration
 from .profile import profile_names, unknown_profile
 
@@ -37,10 +38,14 @@ def load_declarations(path: Path) -> list[Declaration]:
     """Every declaration in a canonical JSON file (one object or an array), or ``JsonRejected``.
 
     ``OSError`` passes through: that the file cannot be opened is the caller's to word."""
-    size = path.stat().st_size
-    if size > MAX_JSON_BYTES:
-        raise JsonRejected(f"文件过大（{size / 1048576:.1f} MB），超过上限 {MAX_JSON_BYTES // 1048576} MB")
-    text = _decode(path.read_bytes())
+    try:
+        raw = read_limited(path, MAX_JSON_BYTES)
+    except NotAFile as exc:
+        raise JsonRejected("不是普通文件（设备、管道或文件夹），未读取") from exc
+    except TooLarge as exc:
+        raise JsonRejected(f"文件过大（至少 {exc.size / 1048576:.1f} MB），超过上限 "
+                           f"{MAX_JSON_BYTES // 1048576} MB") from exc
+    text = _decode(raw)
     data = _parse(text)
     _refuse_unwritable_text(data)
     try:

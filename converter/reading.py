@@ -19,6 +19,7 @@ import olefile
 import python_calamine
 
 from .findings import Finding, Severity
+from .input_files import NotAFile, TooLarge, read_limited
 from .model import Declaration
 from .pool import Failure, WatchdogPool
 from .profile import UnknownProfileError, profile_names
@@ -201,13 +202,15 @@ def reader_reason(exc: Exception) -> str:
 
 def _grids(path: Path, profile: str | None = None
            ) -> tuple[list[Grid], str | None, dict[str, dict[str, CellRange]]]:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise FileProblem(FILE_TOO_LARGE.finding(size=f"{size / 1048576:.1f} MB",
-                                                 limit=f"{MAX_FILE_BYTES // 1048576} MB"))
-    if size == 0:
+    try:  # once: the checks, the names and calamine all read from memory
+        data = read_limited(path, MAX_FILE_BYTES)
+    except NotAFile as exc:
+        raise FileProblem(FILE_UNREADABLE.finding(reason="不是普通文件（设备、管道等），未读取")) from exc
+    except TooLarge as exc:
+        raise FileProblem(FILE_TOO_LARGE.finding(size=f"{exc.size / 1048576:.1f} MB",
+                                                 limit=f"{MAX_FILE_BYTES // 1048576} MB")) from exc
+    if not data:
         raise FileProblem(FILE_UNREADABLE.finding(reason="文件为空（0 字节）"))
-    data = path.read_bytes()  # once: the checks, the names and calamine all read from memory
     kind, (names, named_profile) = sniff(data)
     if kind == "damaged-zip":
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))

@@ -185,6 +185,12 @@ FORMULA_BY_VALUE = declare("R012", W, "公式按计算结果读取",
 VALUE_TOO_LONG = declare("R013", E, "内容过长", "{label}内容过长（{length} 个字符，单元格最多 {limit} 个），未读取",
                          "A value longer than one Excel cell holds cannot be kept in a workbook; the rest of the "
                          "form is still read.", "reader")
+ERROR_VALUE = declare("R017", E, "单元格是错误值", "{label}是错误值 {value}，未读取（请改为实际内容）",
+                      "A cell holding #N/A, #DIV/0!… has no value to read; it is that cell's finding, not a "
+                      "missing one.", "reader")
+UNDECODABLE = declare("R016", W, "含无法识别的字符", "{label}中有无法识别的字节，已显示为“�”，请核对原文",
+                      "A few bytes of a text export that decode in no expected encoding are kept as � at their "
+                      "cell, and the rest of the file is read.", "reader")
 CHOICE_TICKED = declare("R015", INFO, "已按勾选读取", "{label}填写为“{value}”，已按勾选读取为“{choice}”",
                         "A row of check boxes (新增项目□ 延续项目√) is read as the one option ticked.", "reader")
 LEVEL1_INFERRED = declare("R014", INFO, "已根据二级指标推断一级指标",

@@ -44,6 +44,9 @@ def _windows_error(exc: OSError) -> int | None:
 
 def os_phrase(exc: OSError) -> str:
     """What went wrong, in Chinese, without the system's text."""
+    own = getattr(exc, "phrase", None)  # an error of ours that says it itself
+    if isinstance(own, str):
+        return own
     winerror = _windows_error(exc)
     if winerror in _WINDOWS:
         return _WINDOWS[winerror]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .grid import Formula, parse_cell, shift_references
+from .grid import ErrorValue, Formula, parse_cell, shift_references
 from .values import percent_text
 
 Pos = tuple[int, int]  # 0-based (row, col) on the sheet
@@ -46,9 +46,11 @@ class SheetKinds:
     formulas: dict[Pos, str | None] = field(default_factory=dict)
     percent: set[Pos] = field(default_factory=set)
     dates: set[Pos] = field(default_factory=set)
+    errors: dict[Pos, str] = field(default_factory=dict)  # cells holding an error value (#N/A), which calamine
+    # reads as blank
 
     def __bool__(self) -> bool:
-        return bool(self.formulas or self.percent or self.dates)
+        return bool(self.formulas or self.percent or self.dates or self.errors)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -125,6 +127,10 @@ def apply(rows: list[list[Any]], origin: tuple[int, int], kinds: SheetKinds, dat
                 and rows[r][c].__class__ in _NUMBERS:
             rows[r][c] = _shown(rows[r][c], pos, kinds, date1904)
     formatted = bool(kinds.percent or kinds.dates)
+    for pos, code in kinds.errors.items():
+        r, c = pos[0] - r0, pos[1] - c0
+        if 0 <= r < height and 0 <= c < len(rows[r]) and pos not in formulas:
+            rows[r][c] = ErrorValue(code)
     for pos, text in formulas.items():
         r, c = pos[0] - r0, pos[1] - c0
         if 0 <= r < height:
@@ -133,6 +139,8 @@ def apply(rows: list[list[Any]], origin: tuple[int, int], kinds: SheetKinds, dat
                 value = row[c]
                 if formatted and value.__class__ in _NUMBERS:
                     value = _shown(value, pos, kinds, date1904)
+                if pos in kinds.errors:
+                    value = ErrorValue(kinds.errors[pos])
                 row[c] = Formula(text, value)
     return rows, origin
 
@@ -308,7 +316,25 @@ class _XlsxKinds(CellKinds):
         kinds = SheetKinds()
         if not (_formulas(xml, ns, kinds) and _styled(xml, ns, self._styles, kinds)):
             return _sheet_by_parse(xml, self._styles)  # a cell without its reference, or odd markup
+        if b't="e"' in xml:
+            _errors(xml, ns, kinds)
         return kinds or None
+
+
+def _errors(xml: bytes, ns: bytes, kinds: SheetKinds) -> None:
+    """Cells holding an error value: ``<c r="D19" t="e"><v>#N/A</v></c>``, with or without a formula."""
+    pattern = _error_cell(ns)
+    for m in pattern.finditer(xml):
+        pos = _cell_pos(m.group(1))
+        if pos is not None:
+            kinds.errors[pos] = xml_text(m.group(2))
+
+
+@lru_cache(maxsize=8)
+def _error_cell(ns: bytes) -> re.Pattern[bytes]:
+    c, f, v = (re.escape(ns + name) for name in (b"c", b"f", b"v"))
+    return re.compile(rb'<' + c + rb'\s[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*?\bt="e"[^>]*>(?:<' + f +
+                      rb'\b[^>]*?(?:/>|>[^<]*</' + f + rb'>))?<' + v + rb'>([^<]{1,16})</' + v + rb'>')
 
 
 @lru_cache(maxsize=64)

@@ -102,6 +102,13 @@ def absolute(ref: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorValue:
+    """A cell that holds one of Excel's error values (``#N/A``, ``#DIV/0!``): not blank, and no value either."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Formula:
     """A formula cell: the formula as typed (``=100%``) and the value the application last computed.
 

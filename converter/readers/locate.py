@@ -41,18 +41,21 @@ from ..rules import (
     CONTENT_UNPLACED,
     CONTROLS_REMOVED,
     DATE_UNPARSEABLE,
+    ERROR_VALUE,
     FLAG_UNPARSEABLE,
     FORMULA_BY_VALUE,
     HTML_CONVERTED,
     INDICATOR_ROW_AMBIGUOUS,
     LEVEL1_INFERRED,
     ROW_REPAIRED,
+    UNDECODABLE,
     VALUE_TOO_LONG,
     YEAR_UNPARSEABLE,
 )
 from ..targets import parse_target
 from ..template_layout import CHECK_LABEL, path_of, period_of_table_name
-from .grid import CellRange, Formula, Grid, is_blank
+from .grid import CellRange, ErrorValue, Formula, Grid, is_blank
+from .text_export import REPLACEMENT
 from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written, ticked
 
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
@@ -572,6 +575,9 @@ def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: A
     """A cell as the field's kind; what cannot be read is that cell's finding and the field stays empty."""
     spec = HEADER[path]
     label = profile.label(path)
+    if isinstance(value, ErrorValue):
+        block.note(ERROR_VALUE.finding(path, label=label, value=value.code), r, c)
+        return None
     if isinstance(value, Formula) and value.text is None:
         block.note(FORMULA_BY_VALUE.finding(path, label=label, value=_text(value.value)), r, c)
     if spec.kind is Kind.MONEY:
@@ -616,6 +622,8 @@ def _cell_text(block: _Block, label: str, path: str, value: Any, r: int, c: int)
     if has_controls(text):
         block.note(CONTROLS_REMOVED.finding(path, label=label), r, c)
         text = strip_controls(text)
+    if REPLACEMENT in text:
+        block.note(UNDECODABLE.finding(path, label=label), r, c)
     if len(text.strip()) > MAX_CELL_CHARS:
         block.note(VALUE_TOO_LONG.finding(path, label=label, length=len(text), limit=MAX_CELL_CHARS), r, c)
         return None
@@ -791,9 +799,15 @@ def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value
     """One table cell as trimmed text, control characters removed and reported."""
     if value is None:
         return None
-    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS:
+    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS and \
+            REPLACEMENT not in value:
         return value.strip() or None  # the common case, kept cheap: bulk reads millions of these
     label = profile.column_label(key)
+    if isinstance(value, ErrorValue) or (isinstance(value, Formula) and value.text is None
+                                         and isinstance(value.value, ErrorValue)):
+        code = value.code if isinstance(value, ErrorValue) else _text(value.value)
+        block.note(ERROR_VALUE.finding(f"indicators[{index}].{key}", label=label, value=code), r, c)
+        return None
     if isinstance(value, Formula) and value.text is None:
         block.note(FORMULA_BY_VALUE.finding(f"indicators[{index}].{key}", label=label, value=_text(value.value)),
                    r, c)

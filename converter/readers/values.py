@@ -17,9 +17,9 @@ import unicodedata
 from decimal import Decimal, DecimalException, Inexact, localcontext
 from typing import Any, get_args
 
-from ..model import FIRST_DATE, NO, YES
+from ..model import FIRST_DATE, NO, YEAR_MAX, YEAR_MIN, YES
 from ..profile import MONEY_FACTOR, MoneyUnit
-from .grid import Formula
+from .grid import ErrorValue, Formula
 
 _DATE_TEXT = re.compile(
     r"^(?P<y>\d{4})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?"
@@ -73,6 +73,8 @@ def as_text(value: Any) -> str | None:
         return value.text if value.text is not None else as_text(value.value)
     if value is None:
         return None
+    if isinstance(value, ErrorValue):
+        return value.code
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, float):
@@ -224,16 +226,24 @@ def as_year(value: Any) -> int | None:
     value = _cached(value)
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+    if isinstance(value, bool) or isinstance(value, ErrorValue):
+        raise ValueError("no year")
+    if isinstance(value, int | float):
+        if not float(value).is_integer():
+            raise ValueError("a year is a whole number")  # 2027.5 is a typing slip, not 2027
         year = int(value)
     else:
-        m = re.search(r"(\d{4})", unicodedata.normalize("NFKC", str(value)))
+        m = _YEAR_TEXT.fullmatch(unicodedata.normalize("NFKC", str(value)).strip())
         if not m:
             raise ValueError("no year")
         year = int(m.group(1))
-    if not 1900 <= year <= 2999:
+    if not YEAR_MIN <= year <= YEAR_MAX:
         raise ValueError("year out of range")
     return year
+
+
+# What a year cell holds as text: 2027, 2027年, 2027年度, (2027)年度, 2027.0 as some exports write a number.
+_YEAR_TEXT = re.compile(r"[(]?\s*(\d{4})(?:\.0+)?\s*[)]?\s*(?:年度?)?\s*[)]?")
 
 
 _TICKED = "☑☒■√✓✔▣●"
