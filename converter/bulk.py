@@ -1,14 +1,16 @@
-"""Bulk conversion: a folder of returned workbooks → canonical JSON, a findings CSV and a summary workbook.
+"""Bulk conversion: a folder of returned workbooks → canonical JSON, CSV tables (findings, indicators,
+declarations), a summary workbook with an overview, and on request a marked-up copy of each returned file.
 
 The work per file is one pure function, ``process_file`` (path in → outcome out, never an exception), so the
 same function runs in the local watchdog pool or on a Dask cluster. The parent only writes: outcomes arrive
-in input order and are streamed to disk, so memory stays flat however large the folder.
+in input order and are streamed to disk, so memory stays flat however large the folder; what it keeps is a
+few values a declaration for the checks across files (``crossfile.py``), run once the batch is read.
 
 The output folder is the user's: bulk conversion replaces only what it can prove it wrote. Its marker file
-(``.perfgoal-bulk``) says the folder's ``json/``, ``findings.csv`` and ``汇总.xlsx`` are ours; without it,
-any of those names already there stops the run before anything is touched (``BulkRefused``). A run writes
-into its staging area (``.perfgoal-staging``, with the workers' logs and the summary's spill files) and
-publishes the three outputs together at the end; the next run clears whatever a killed one left there.
+(``.perfgoal-bulk``) says the folder's ``OUTPUTS`` are ours; without it, any of those names already there
+stops the run before anything is touched (``BulkRefused``). A run writes into its staging area
+(``.perfgoal-staging``, with the workers' logs and the summary's spill files) and publishes the outputs
+together at the end; the next run clears whatever a killed one left there.
 """
 
 from __future__ import annotations
@@ -25,49 +27,61 @@ import shutil
 import signal
 import sys
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from . import canonical
 from .atomic import create_bytes, publish, roll_back
-from .fields import BUDGET_FIELDS, HEADER, get_field
+from .crossfile import CrossIndex, CrossKey, cross_key
+from .feedback import FEEDBACK_DIR, FeedbackOptions, converted_suffixes, copy_names, feedback_copies
+from .fields import get_field
 from .findings import SEVERITY_LABELS, Finding, Severity
+from .flat import (
+    DECLARATION_HEADER,
+    DECLARATIONS_CSV,
+    INDICATOR_HEADER,
+    INDICATORS_CSV,
+    declaration_row,
+    indicator_rows,
+)
+from .flat import csv_field as csv_field
+from .flat import printable as _clean
+from .places import field_text, finding_order, place_text
 from .pool import MAX_JOBS, Failure, WatchdogPool
-from .profile import profile_names, strip_unit, unknown_profile
+from .profile import profile_names, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
-from .syserrors import os_reason
-from .writers.stable_zip import FIXED_TIME
+from .summary import BLANK_FIELDS, F_SEVERITY, SummaryWorkbook, status_of
+from .summary import EXCEL_MAX_CHARS as EXCEL_MAX_CHARS  # re-exported: callers import these from here
+from .summary import EXCEL_MAX_ROWS as EXCEL_MAX_ROWS
+from .summary import FINDINGS_HEADER as FINDINGS_HEADER
+from .summary import STATUS_ERROR as STATUS_ERROR
+from .summary import STATUS_OK as STATUS_OK
+from .summary import STATUS_WARN as STATUS_WARN
+from .summary import SUMMARY_FIELDS as SUMMARY_FIELDS
+from .summary import SUMMARY_HEADER as SUMMARY_HEADER
+from .summary import SUMMARY_XLSX as SUMMARY_XLSX
+from .syserrors import os_reason, trim_detail
 
 JSON_DIR = "json"
 FINDINGS_CSV = "findings.csv"
-SUMMARY_XLSX = "汇总.xlsx"
-OUTPUTS = (SUMMARY_XLSX, FINDINGS_CSV, JSON_DIR)  # published in this order: the one most often held open first
+# Published in this order: the one most often held open first. 反馈/ (the marked-up copies) is always staged,
+# empty without --feedback, so that an earlier run's copies never stay beside this run's outputs.
+OUTPUTS = (SUMMARY_XLSX, FINDINGS_CSV, INDICATORS_CSV, DECLARATIONS_CSV, JSON_DIR, FEEDBACK_DIR)
+_FOLDERS = (JSON_DIR, FEEDBACK_DIR)
 MARKER = ".perfgoal-bulk"
 STAGING = ".perfgoal-staging"
 MANAGED = (*OUTPUTS, STAGING)
-MARKER_TEXT = (f"本文件夹中的 {JSON_DIR}/、{FINDINGS_CSV} 和 {SUMMARY_XLSX} 由 perfgoal bulk 生成，"
+MARKER_TEXT = (f"本文件夹中的 {'、'.join(f'{n}/' if n in _FOLDERS else n for n in OUTPUTS)} 由 perfgoal bulk 生成，"
                "每次批量转换都会整体替换它们。请勿在其中存放其他文件。\n")
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_CHARS = 32_767  # UTF-16 code units in one cell
-# The summary's row of a declaration: where it is, which form, the fields a reviewer sorts by, every amount (in
-# 元, as in the JSON), its counts and its JSON file.
-SUMMARY_FIELDS = ("unit_name", "project.name", "project.category", *BUDGET_FIELDS)
-SUMMARY_HEADER = ("文件", "工作表", "表式", *(f"{strip_unit(HEADER[p].label)}（元）" if p in BUDGET_FIELDS
-                                          else HEADER[p].label for p in SUMMARY_FIELDS),
-                  "错误数", "警告数", "状态", "JSON 文件")
-_MONEY_COLUMNS = frozenset(SUMMARY_HEADER.index(h) for h in SUMMARY_HEADER if h.endswith("（元）"))
-_BLANK_FIELDS = (None,) * (len(SUMMARY_FIELDS) + 2)  # sheet, form and fields of a file with no declaration
-FINDINGS_HEADER = ("文件", "工作表", "单元格", "字段", "项目", "代码", "级别", "说明")
-STATUS_OK, STATUS_WARN, STATUS_ERROR = "通过", "有警告", "有错误"
 SKIPPED_LOCK = "已跳过：Office 临时锁定文件"
 SKIPPED_LINK = "已跳过：符号链接（不跟随）"
 SKIPPED_SPECIAL = "已跳过：不是普通文件"
-_CUT_MARK = "…（已截断）"
+SKIPPED_OUTPUT = "已跳过：本工具此前生成的输出文件夹"
 
 
 class BulkRefused(Exception):
@@ -92,15 +106,21 @@ class DeclarationOut:
     sheet: str | None
     json_name: str
     json_text: str | None  # None once a local worker has written it
-    summary: tuple[Any, ...]
+    summary: tuple[Any, ...]  # its 汇总 row (SUMMARY_HEADER), amounts as Decimal
+    flat: tuple[str | None, ...] = ()  # its declarations.csv row
+    indicators: list[tuple[str | None, ...]] = field(default_factory=list)  # its indicators.csv rows
+    key: CrossKey | None = None  # what the cross-file checks need
 
 
-FindingRow = tuple[str | None, str | None, str | None, str | None, str | None, str, str, str]
+# A finding as the CSV and the 问题清单 sheet show it (FINDINGS_HEADER).
+FindingRow = tuple[str | None, str | None, str | None, str | None, str | None, str | None, str, str, str, str | None]
 
 
-def finding_row(f: Finding) -> FindingRow:
-    """A finding as the row the CSV and the 问题清单 sheet show (FINDINGS_HEADER)."""
-    return f.file, f.sheet, f.cell, f.field, f.project, f.code, SEVERITY_LABELS[f.severity], f.message
+def finding_row(f: Finding, unit: str | None = None, profile: str | None = None) -> FindingRow:
+    """A finding as the row the CSV and the 问题清单 sheet show (FINDINGS_HEADER): the unit of the declaration it
+    is about, a text export's line as 第N行, and the field as the declaration's form names it."""
+    return (f.file, unit, f.project, f.sheet, place_text(f.sheet, f.cell), field_text(f.field, profile),
+            SEVERITY_LABELS[f.severity], f.code, f.message, f.field)
 
 
 _ERROR, _WARNING = SEVERITY_LABELS[Severity.ERROR], SEVERITY_LABELS[Severity.WARNING]
@@ -117,6 +137,8 @@ class FileOutcome:
     status: str = ""
     failed: bool = False  # the task did not finish: a worker may have left part of its JSON behind
     write_error: str | None = None  # the worker could not write its JSON: the run stops (never a finding)
+    feedback: list[tuple[str, bytes | None]] = field(default_factory=list)  # copies under 反馈/ (None: written)
+    feedback_failed: str | None = None  # why no copy could be made (the run lists the file in its report)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -155,17 +177,30 @@ def _safe_part(part: str) -> str:
 _NUMBERED = re.compile(r"\.\d\d$")
 
 
-def json_base(rel: str) -> str:
-    """``sub/a.xlsx`` → ``json/sub/a.xlsx``: where a file's JSON goes, before ``.json`` or ``.01.json``.
-
-    Names no system can hold (a backslash, a byte that is not UTF-8, a control character) or too long for
-    one are replaced part by part with a readable stand-in and a hash of the original, and a path too deep
-    is folded into one such name: deterministic, and never equal to another file's (module docstring of
-    ``_hashed``), so one odd name never stops the batch."""
-    safe = "/".join(_safe_part(p) for p in rel.split("/"))
+def safe_rel(rel: str) -> str:
+    """``sub/a.xlsx`` as a relative path every system can hold: names no system can hold (a backslash, a byte
+    that is not UTF-8, a control character) or too long for one are replaced part by part with a readable
+    stand-in and a hash of the original, and a path too deep is folded into one such name: deterministic, and
+    never equal to another file's (docstring of ``_hashed``), so one odd name never stops the batch."""
+    parts = rel.split("/")
+    # A folder named like a JSON file (a.xlsx.json/) would hold JSON files where a.xlsx's JSON file goes:
+    # such folder names are hashed, so a folder's name never equals a file's.
+    safe = "/".join(_hashed(p, _UNSAFE.sub("_", p), MAX_PART_BYTES)
+                    if i < len(parts) - 1 and p.lower().endswith(".json") else _safe_part(p)
+                    for i, p in enumerate(parts))
     if len(safe.encode("utf-8")) > MAX_REL_BYTES:
         safe = _hashed(rel, safe.replace("/", "_"), MAX_PART_BYTES)
-    return f"{JSON_DIR}/{safe}"
+    return safe
+
+
+def json_base(rel: str) -> str:
+    """``sub/a.xlsx`` → ``json/sub/a.xlsx``: where a file's JSON goes, before ``.json`` or ``.01.json``."""
+    return f"{JSON_DIR}/{safe_rel(rel)}"
+
+
+def feedback_name(name: str) -> str:
+    """``sub/a.xlsx`` → ``反馈/sub/a.xlsx``: where a marked-up copy goes."""
+    return f"{FEEDBACK_DIR}/{safe_rel(name)}"
 
 
 def json_names(rel: str, count: int) -> list[str]:
@@ -179,34 +214,44 @@ def json_names(rel: str, count: int) -> list[str]:
     return [f"{base}.{i:02d}.json" for i in range(1, count + 1)]
 
 
+def feedback_conflicts(rels: Iterable[str]) -> frozenset[str]:
+    """Inputs whose converted copy's plain name (``a.xls`` → ``a.xls.xlsx``) is another input's name, which
+    that input's own copy takes: their copies get a hashed name instead (``feedback_copies``)."""
+    names = set(rels)
+    suffixes = converted_suffixes(profile_names())
+    return frozenset(r for r in names if any(r + s in names for s in suffixes))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The per-file function
 # ----------------------------------------------------------------------------------------------------------
-def _status(findings: list[Finding]) -> str:
-    if any(f.severity == Severity.ERROR for f in findings):
-        return STATUS_ERROR
-    return STATUS_WARN if any(f.severity == Severity.WARNING for f in findings) else STATUS_OK
-
-
-def process_file(path: str, rel: str, profile: str | None = None) -> FileOutcome:
-    """Read and check one file. Pure: the same file always gives the same outcome; nothing is written."""
+def process_file(path: str, rel: str, profile: str | None = None,
+                 feedback: FeedbackOptions | None = None) -> FileOutcome:
+    """Read and check one file. Pure: the same file always gives the same outcome; nothing is written (the
+    marked-up copies asked for with ``feedback`` come back as bytes)."""
     # Findings name the file by its path relative to the input folder: stable wherever the folder lies.
     shown = display_name(rel)
     result = read_file(path, display=shown, profile=profile)
-    outcome = FileOutcome(rel, findings=[finding_row(f) for f in result.findings])
+    outcome = FileOutcome(rel, findings=[finding_row(f) for f in sorted(result.findings, key=finding_order)])
     for d, name in zip(result.declarations, json_names(rel, len(result.declarations)), strict=True):
-        found = d.findings
         decl = d.declaration
+        found = sorted(d.findings, key=finding_order)
         errors = sum(f.severity == Severity.ERROR for f in found)
         warnings = sum(f.severity == Severity.WARNING for f in found)
-        values = [get_field(decl, p) for p in SUMMARY_FIELDS]
-        summary = (shown, d.sheet, decl.profile, *(float(v) if isinstance(v, Decimal) else v for v in values),
-                   errors, warnings, _status(found), name)
-        outcome.declarations.append(DeclarationOut(d.sheet, name, canonical.dumps(decl), summary))
-        outcome.findings.extend(finding_row(f) for f in found)
+        summary = (shown, d.sheet, decl.profile, *(get_field(decl, p) for p in SUMMARY_FIELDS), errors, warnings,
+                   status_of(errors, warnings), name)
+        outcome.declarations.append(DeclarationOut(
+            d.sheet, name, canonical.dumps(decl), summary, declaration_row(shown, d.sheet, decl, name),
+            indicator_rows(shown, d.sheet, decl), cross_key(decl)))
+        outcome.findings.extend(finding_row(f, decl.unit_name, decl.profile) for f in found)
     if not result.declarations:
         first = result.findings[0] if result.findings else None
         outcome.status = CATALOGUE[first.code].title if first else STATUS_ERROR
+    elif feedback is not None:
+        try:
+            outcome.feedback = [(feedback_name(n), data) for n, data in feedback_copies(path, rel, result, feedback)]
+        except Exception as exc:  # a copy that cannot be made costs the copy, never the file's conversion
+            outcome.feedback_failed = trim_detail(f"{type(exc).__name__}: {exc}")
     return outcome
 
 
@@ -222,7 +267,8 @@ def _staged(folder: Path, json_name: str) -> Path:
 
 
 class WriteJson:
-    """The local workers' task: ``process_file``, then write the JSON files into the staging folder.
+    """The local workers' task: ``process_file``, then write the JSON files (and marked-up copies) into the
+    staging folder.
 
     Writing in the workers spreads the file output over the cores and keeps the JSON text off the pipe; on a
     Dask cluster, whose workers may not share the output disk, the parent writes instead (same bytes).
@@ -238,6 +284,10 @@ class WriteJson:
                 if d.json_text is not None:
                     create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
                     d.json_text = None
+            for i, (name, data) in enumerate(outcome.feedback):
+                if data is not None:
+                    create_bytes(_staged(self.folder, name), data)
+                    outcome.feedback[i] = (name, None)
         except OSError as exc:
             outcome.write_error = os_reason(exc)
         return outcome
@@ -290,7 +340,9 @@ def walk_inputs(in_dir: Path, out_dir: Path) -> Iterator[Entry]:
                 if entry.is_symlink():
                     yield Entry(entry.path, rel, SKIPPED_LINK)
                 elif entry.is_dir():
-                    if entry.path != out:
+                    if os.path.lexists(os.path.join(entry.path, MARKER)) and entry.path != out:
+                        yield Entry(entry.path, rel, SKIPPED_OUTPUT)  # an earlier run's outputs, not inputs
+                    elif entry.path != out:
                         subfolders.append((entry.path, f"{rel}/"))
                 elif not entry.is_file():
                     yield Entry(entry.path, rel, SKIPPED_SPECIAL)
@@ -369,6 +421,10 @@ class OutputFolder:
     def publish(self) -> None:
         try:
             publish(self.new, self.root, OUTPUTS, self.aside)
+            with os.scandir(self.root / FEEDBACK_DIR) as copies:
+                empty = next(copies, None) is None
+            if empty:
+                os.rmdir(self.root / FEEDBACK_DIR)  # staged empty only to retire an earlier run's copies
         except OSError as exc:
             where = exc.filename or self.root
             raise OutputFailed(f"{where}：无法替换上次的结果（{os_reason(exc)}）；上次的结果保持不变。"
@@ -404,120 +460,42 @@ def _try_lock(fd: int) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # Outputs, streamed in input order
 # ----------------------------------------------------------------------------------------------------------
-def _clean(text: str) -> str:
-    """Text every output can hold: a lone surrogate (from a name or a damaged file) as ``\\udcXX``."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_field(value: str | None) -> str | None:
-    """A CSV field that a spreadsheet application opens as text: one starting like a formula gets a leading
-    ``'`` (OWASP's advice against CSV injection). The JSON and the summary workbook keep the exact text."""
-    if value is None:
-        return None
-    value = _clean(value)
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
-class _Sink:
-    """The summary workbook's file, given to XlsxWriter as a file object so that it can be let go: after a
-    failed write (a full disk) XlsxWriter's zip is left open, and when collected it would flush into the
-    full disk and print "Exception ignored…" with a trace on the user's terminal. Once closed, this file
-    takes and drops whatever still comes."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh: BinaryIO | None = open(path, "xb")
-
-    def write(self, data: bytes) -> int:
-        return self._fh.write(data) if self._fh is not None else len(data)
-
-    def tell(self) -> int:
-        return self._fh.tell() if self._fh is not None else 0
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._fh.seek(offset, whence) if self._fh is not None else 0
-
-    def flush(self) -> None:
-        if self._fh is not None:
-            self._fh.flush()
-
-    def close(self) -> None:
-        fh, self._fh = self._fh, None
-        if fh is not None:
-            fh.close()
-
-
-def _utf16_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+def _csv(path: Path, header: Sequence[str]) -> tuple[TextIO, Any]:
+    fh = open(path, "x", encoding="utf-8-sig", newline="")
+    out = csv.writer(fh)
+    out.writerow(header)
+    return fh, out
 
 
 class Writer:
-    """Writes outcomes as they come into ``folder`` (the staging area's ``new/``): JSON files (unless a worker
-    did), CSV rows and summary rows; ``close`` finishes the three outputs for publication.
+    """Writes outcomes as they come into ``folder`` (the staging area's ``new/``): JSON files and marked-up
+    copies (unless a worker did), rows of the three CSV files and of the summary workbook (``summary.py``);
+    ``close`` adds the cross-file findings and finishes every output for publication.
 
-    The summary workbook is written with XlsxWriter in constant-memory mode: rows go to disk as they are added
-    and strings are stored inline, so memory does not grow with the folder (openpyxl's write-only mode keeps
-    a shared-strings table in memory). A sheet stops at Excel's row limit and a cell at its text limit; the
-    sheet's last row then says what was cut and that findings.csv, which is never cut, holds it all."""
+    Memory stays flat however large the folder: rows go to disk as they come; what is kept is a few values a
+    declaration for the cross-file checks, and the overview's tallies (a count per unit and per rule)."""
 
-    def __init__(self, folder: Path, spill: Path | None = None, max_rows: int = EXCEL_MAX_ROWS) -> None:
-        import xlsxwriter
-
-        self.folder, self.max_rows = folder, max_rows
-        (folder / JSON_DIR).mkdir(parents=True, exist_ok=True)
-        self._csv_file = open(folder / FINDINGS_CSV, "x", encoding="utf-8-sig", newline="")
-        self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(FINDINGS_HEADER)
-        options: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": False,
-                                   "strings_to_numbers": False, "strings_to_urls": False}
-        if spill is not None:
-            options["tmpdir"] = str(spill)
-        self._xlsx = _Sink(folder / SUMMARY_XLSX)
-        self._wb = xlsxwriter.Workbook(self._xlsx, options)
-        self._wb.set_properties({"author": "perfgoal", "created": FIXED_TIME})
-        self._bold = self._wb.add_format({"bold": True})
-        self._money = self._wb.add_format({"num_format": "#,##0.00"})
-        self._summary = self._wb.add_worksheet("汇总")
-        self._problems = self._wb.add_worksheet("问题清单")
-        self.rows = {"汇总": 0, "问题清单": 0}
-        self.cut_rows = {"汇总": 0, "问题清单": 0}
-        self.cut_cells = {"汇总": 0, "问题清单": 0}
-        for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
-            ws.freeze_panes(1, 0)
-            self._append(ws, header, self._bold)
+    def __init__(self, folder: Path, spill: Path | None = None, max_rows: int = EXCEL_MAX_ROWS,
+                 link_base: str | None = None) -> None:
+        self.folder = folder
+        for name in _FOLDERS:
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        self._files: list[TextIO] = []
+        self._findings = self._open(FINDINGS_CSV, FINDINGS_HEADER)
+        self._indicators = self._open(INDICATORS_CSV, INDICATOR_HEADER)
+        self._declarations = self._open(DECLARATIONS_CSV, DECLARATION_HEADER)
+        self.book = SummaryWorkbook(folder / SUMMARY_XLSX, spill, max_rows, link_base)
+        self.cross = CrossIndex()
         self.files = 0
         self.declarations = 0
         self.skipped = 0
+        self.copies = 0
+        self.copies_failed: list[str] = []
 
-    def _text(self, ws: Any, value: str) -> str:
-        value = _clean(value)
-        if len(value) > EXCEL_MAX_CHARS // 2 and _utf16_len(value) > EXCEL_MAX_CHARS:
-            self.cut_cells[ws.name] += 1
-            keep = EXCEL_MAX_CHARS - len(_CUT_MARK)
-            value = value.encode("utf-16-le")[: 2 * keep].decode("utf-16-le", "ignore") + _CUT_MARK
-        return value
-
-    def _append(self, ws: Any, row: Iterable[Any], fmt: Any = None) -> None:
-        r = self.rows[ws.name]
-        if r >= self.max_rows - 1:  # the last row is kept for the note saying what was cut
-            self.cut_rows[ws.name] += 1
-            return
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                ws.write_string(r, c, self._text(ws, value), fmt)  # never a formula, whatever the text
-            elif ws is self._summary and c in _MONEY_COLUMNS:
-                ws.write_number(r, c, value, self._money)
-            else:
-                ws.write_number(r, c, value, fmt)
-        self.rows[ws.name] = r + 1
+    def _open(self, name: str, header: Sequence[str]) -> Any:
+        fh, out = _csv(self.folder / name, header)
+        self._files.append(fh)
+        return out
 
     def add(self, outcome: FileOutcome) -> None:
         self.files += 1
@@ -526,61 +504,66 @@ class Writer:
         for d in outcome.declarations:
             if d.json_text is not None:
                 create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
-            self._append(self._summary, d.summary)
+            self.book.add_row(d.summary, "declaration")
+            if d.key is not None:
+                self.cross.add(self.declarations, d.summary[0], d.sheet, d.key)
+            if d.flat:
+                self._declarations.writerow(d.flat)
+            self._indicators.writerows(d.indicators)
             self.declarations += 1
+        for name, data in outcome.feedback:
+            if data is not None:
+                create_bytes(_staged(self.folder, name), data)
+            self.copies += 1
+        if outcome.feedback_failed is not None:
+            self.copies_failed.append(display_name(outcome.rel))
         if not outcome.declarations:
-            errors = sum(row[6] == _ERROR for row in outcome.findings)
-            warnings = sum(row[6] == _WARNING for row in outcome.findings)
-            self._append(self._summary, [display_name(outcome.rel), *_BLANK_FIELDS, errors, warnings,
-                                         outcome.status, None])
+            errors = sum(row[F_SEVERITY] == _ERROR for row in outcome.findings)
+            warnings = sum(row[F_SEVERITY] == _WARNING for row in outcome.findings)
+            self.book.add_row([display_name(outcome.rel), *BLANK_FIELDS, errors, warnings, outcome.status, None],
+                              "unread")
         for row in outcome.findings:
-            self._csv.writerow([csv_field(v) for v in row])
-            self._append(self._problems, row)
+            self._finding(row)
+
+    def _finding(self, row: FindingRow) -> None:
+        self._findings.writerow([csv_field(v) for v in row])
+        self.book.add_finding(row)
 
     def skip(self, entry: Entry) -> None:
         """A file listed but not read: a row of its own, with the reason as its status."""
         self.files += 1
         self.skipped += 1
-        self._append(self._summary, [display_name(entry.rel), *_BLANK_FIELDS, 0, 0, entry.skipped, None])
+        self.book.add_row([display_name(entry.rel), *BLANK_FIELDS, 0, 0, entry.skipped, None], "skipped")
 
     def _discard(self, rel: str) -> None:
-        """Remove what a worker stopped mid-task may have written: no JSON without its summary row."""
+        """Remove what a worker stopped mid-task may have written: no JSON or copy without its summary row."""
         base = self.folder / json_base(rel)
-        for path in [base.with_name(f"{base.name}.json"),
+        names = [self.folder / feedback_name(n) for n in copy_names(rel, profile_names())]
+        for path in [base.with_name(f"{base.name}.json"), *names,
                      *map(Path, glob.glob(f"{glob.escape(str(base))}.[0-9][0-9].json"))]:
             path.unlink(missing_ok=True)
 
-    def _note(self, ws: Any) -> int:
-        """The row saying what the sheet had to leave out; returns the last data row."""
-        last = self.rows[ws.name] - 1
-        rows, cells = self.cut_rows[ws.name], self.cut_cells[ws.name]
-        if rows or cells:
-            parts = ([f"另有 {rows} 行超出 Excel 的行数上限（{EXCEL_MAX_ROWS:,} 行）未列出"] if rows else []) + (
-                [f"{cells} 个单元格的文字超过 Excel 单元格上限（{EXCEL_MAX_CHARS:,} 个字符），已截断"] if cells else [])
-            where = FINDINGS_CSV if ws is self._problems else f"{JSON_DIR}/ 中的 JSON 文件和 {FINDINGS_CSV}"
-            ws.write_string(self.rows[ws.name], 0, f"本表不完整：{'；'.join(parts)}。完整内容见 {where}。", self._bold)
-        return last
-
     def close(self) -> None:
-        self._csv_file.close()
-        for ws, header in ((self._summary, SUMMARY_HEADER), (self._problems, FINDINGS_HEADER)):
-            ws.autofilter(0, 0, max(0, self._note(ws)), len(header) - 1)
-        self._wb.close()
-        self._xlsx.close()
+        """The cross-file findings (last in findings.csv and 问题清单, counted in their declarations' rows), then
+        every output finished."""
+        extra: defaultdict[int, Counter[str]] = defaultdict(Counter)
+        for index, key, finding in self.cross.findings():
+            row = finding_row(finding, key.unit, key.profile)
+            extra[index][SEVERITY_LABELS[finding.severity]] += 1
+            self._finding(row)
+        for fh in self._files:
+            fh.close()
+        self.book.close(self.files, self.skipped, extra)
 
     def abort(self) -> None:
         """Let go of the open files, quietly (the disk may be full); the staging area they are in is removed
-        by the caller. The workbook is not finished: its sheets' spill files are closed unwritten."""
-        for fh in (self._csv_file, self._xlsx):
+        by the caller."""
+        for fh in self._files:
             try:
                 fh.close()
             except OSError:
                 pass
-        for ws in self._wb.worksheets():
-            try:
-                ws._opt_close()  # XlsxWriter's own clean-up of a constant-memory sheet's spill file
-            except (OSError, AttributeError):
-                pass
+        self.book.abort()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -664,6 +647,8 @@ class BulkReport:
     files: int
     declarations: int
     skipped: int = 0  # listed with a reason, not read (lock files, links)
+    copies: int = 0  # marked-up copies written under 反馈/
+    copies_failed: tuple[str, ...] = ()  # files with declarations whose copy could not be made
 
 
 def check_options(jobs: int, timeout: float, executor: str, profile: str | None) -> None:
@@ -707,9 +692,14 @@ def _in_order(entries: Sequence[Entry], results: Iterable[FileOutcome]) -> Itera
 
 def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "local", address: str | None = None,
              timeout: float = DEFAULT_TIMEOUT, memory: int | None = DEFAULT_MEMORY, progress: bool | None = None,
-             func: Callable[[str, str], FileOutcome] = process_file, profile: str | None = None) -> BulkReport:
+             func: Callable[[str, str], FileOutcome] = process_file, profile: str | None = None,
+             feedback: bool = False) -> BulkReport:
     """Convert every file under ``in_dir`` into ``out_dir``; ``BulkRefused`` (with a Chinese message) when the
-    run cannot go or its outputs cannot be written, the earlier outputs then being as they were."""
+    run cannot go or its outputs cannot be written, the earlier outputs then being as they were.
+
+    ``feedback`` also writes a marked-up copy of each returned file with declarations under ``反馈/``. It is
+    off by default: loading and saving each workbook with openpyxl costs ~15 times the reading itself, and
+    the copies double the output; the centre asks for them when it is ready to send results back."""
     check_options(jobs, timeout, executor, profile)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if not in_dir.is_dir():
@@ -723,10 +713,14 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
     if profile is not None:
         forced: Callable[..., FileOutcome] = func
         func = functools.partial(forced, profile=profile)
+    if feedback:
+        asked: Callable[..., FileOutcome] = func
+        func = functools.partial(asked, feedback=FeedbackOptions(feedback_conflicts(e.rel for e in entries)))
     with _terminate_as_exit():
         folder.claim()
         try:
-            report = _convert(entries, folder, jobs, executor, address, timeout, memory, progress, func)
+            report = _convert(entries, folder, jobs, executor, address, timeout, memory, progress, func,
+                              link_base(in_dir, out_dir))
             folder.publish()
         finally:
             folder.release()
@@ -735,7 +729,7 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
 
 def _convert(entries: Sequence[Entry], folder: OutputFolder, jobs: int, executor: str, address: str | None,
              timeout: float, memory: int | None, progress: bool | None,
-             func: Callable[[str, str], FileOutcome]) -> BulkReport:
+             func: Callable[[str, str], FileOutcome], links: str | None = None) -> BulkReport:
     """Run the files through the executor and write this run's outputs into the staging area."""
     from xlsxwriter.exceptions import XlsxFileError
 
@@ -753,7 +747,7 @@ def _convert(entries: Sequence[Entry], folder: OutputFolder, jobs: int, executor
         try:
             # Asking for the first result starts the workers; the summary workbook is set up while they run.
             first = next(items, None)
-            writer = Writer(folder.new, folder.spill)
+            writer = Writer(folder.new, folder.spill, link_base=links)
             for item in ([first] if first is not None else []):
                 _add(writer, item, folder)
             for item in items:
@@ -768,7 +762,17 @@ def _convert(entries: Sequence[Entry], folder: OutputFolder, jobs: int, executor
             if writer is not None:
                 writer.abort()
             raise
-    return BulkReport(writer.files, writer.declarations, writer.skipped)
+    return BulkReport(writer.files, writer.declarations, writer.skipped, writer.copies, tuple(writer.copies_failed))
+
+
+def link_base(in_dir: Path, out_dir: Path) -> str:
+    """The input folder as the summary (in ``out_dir``) links to it: relative, so that the two folders can
+    move together (to a share, another drive); absolute where no relative path exists (another drive)."""
+    try:
+        rel = os.path.relpath(in_dir.resolve(), out_dir.resolve())
+    except ValueError:  # Windows: another drive
+        return in_dir.resolve().as_posix()
+    return "" if rel == "." else PurePosixPath(Path(rel).as_posix()).as_posix()
 
 
 def _xlsx_reason(exc: Exception) -> str:

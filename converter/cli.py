@@ -16,18 +16,21 @@ import math
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from . import canonical
 from .atomic import WouldOverwriteInput, guard, write_text
-from .findings import SEVERITY_LABELS, Severity, count_by_severity
+from .findings import SEVERITY_LABELS, Finding, Severity, count_by_severity
 from .model import YEAR_MAX, YEAR_MIN
+from .places import finding_order, place_text
 from .pool import MAX_JOBS
 from .profile import DEFAULT_PROFILE, profile_names, unknown_profile
 from .reading import DEFAULT_TIMEOUT, FileResult, read_files
 from .rules import CATALOGUE
+from .sheettext import text_width
 from .syserrors import os_phrase, os_reason, trim_detail
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -214,18 +217,80 @@ def _profiles_of(result: FileResult) -> str:
     return f"（表式：{'、'.join(names)}）" if names else ""
 
 
+_MIN_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+_CELL_WIDTH = 8  # the place column of a finding line: D19, AA123, 第31行
+
+
+def _rank(severity: Severity) -> int:
+    return list(Severity).index(severity)  # declared worst first
+
+
+def _shown(f: Finding, least: Severity) -> bool:
+    return _rank(f.severity) <= _rank(least)
+
+
+def _counts(findings: list[Finding]) -> str:
+    counts = count_by_severity(findings)
+    return "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
+
+
+def _finding_line(f: Finding) -> str:
+    """One finding under its file and declaration: where (a text export's line as 第N行), how bad, what."""
+    place = place_text(f.sheet, f.cell) or ""
+    pad = " " * max(1, _CELL_WIDTH - text_width(place))
+    return f"    {place}{pad}{SEVERITY_LABELS[f.severity]} {f.code} {f.message}"
+
+
+def _declaration_heading(sheet: str | None, project: str | None) -> str:
+    """The sheet and project a group of findings is about, each named once (a sheet is often named after its
+    project)."""
+    name = f"项目“{project}”" if project else "项目（未填写名称）"
+    if sheet is None:
+        return f"  {name}"
+    return f"  {name}（工作表同名）" if sheet == project else f"  工作表“{sheet}”，{name}"
+
+
+def _check_text(results: list[FileResult], least: Severity) -> None:
+    """Findings grouped per file and declaration, in sheet and cell order; a line per file and a total."""
+    for r in results:
+        if not r.declarations:
+            first = r.findings[0] if r.findings else None
+            say(f"== {r.path}：{first.message}（{first.code}）" if first else f"== {r.path}：未找到申报表")
+            for f in r.findings[1:]:
+                say(_finding_line(f))
+            continue
+        say(f"== {r.path}：{len(r.declarations)} 份申报表{_profiles_of(r)}，{_counts(r.all_findings())}")
+        for f in sorted((f for f in r.findings if _shown(f, least)), key=finding_order):
+            say(_finding_line(f))
+        for d in r.declarations:
+            listed = sorted((f for f in d.findings if _shown(f, least)), key=finding_order)
+            if listed:
+                say(_declaration_heading(d.sheet, d.declaration.project.name))
+                for f in listed:
+                    say(_finding_line(f))
+    everything = [f for r in results for f in r.all_findings()]
+    hidden = [s for s in Severity if _rank(s) > _rank(least)]
+    unlisted = sum(f.severity in hidden for f in everything)
+    note = (f"（{'、'.join(SEVERITY_LABELS[s] for s in hidden)}未列出，加 --min-severity "
+            f"{hidden[-1].value} 可列出）" if unlisted else "")
+    declarations = [d for r in results for d in r.declarations]
+    by_profile = Counter(d.declaration.profile for d in declarations).most_common()  # the usual form first
+    profiles = "、".join(f"{name} {n} 份" for name, n in by_profile)
+    say(f"合计：{len(results)} 个文件，{len(declarations)} 份申报表{f'（表式：{profiles}）' if profiles else ''}，"
+        f"{_counts(everything)}{note}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    """Text for a console (``--min-severity``, default warning and up; info is counted, not listed) or every
+    finding as JSON (all of them unless ``--min-severity`` is given); the exit code counts every error."""
     results = read_files(list(args.inputs), timeout=args.timeout, profile=args.profile)
     findings = [f for r in results for f in r.all_findings()]
     if args.format == "json":
-        emit_json(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
+        least = _MIN_SEVERITY[args.min_severity or "info"]
+        shown = [f for f in findings if _shown(f, least)]
+        emit_json(json.dumps([f.model_dump(mode="json") for f in shown], ensure_ascii=False, indent=2) + "\n")
     else:
-        for r in results:
-            for f in r.all_findings():
-                say(f.as_text())
-            counts = count_by_severity(r.all_findings())
-            summary = "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
-            say(f"== {r.path}：{len(r.declarations)} 份申报表{_profiles_of(r)}，{summary}")
+        _check_text(results, _MIN_SEVERITY[args.min_severity or "warning"])
     if any(_unreadable(r) for r in results):
         if args.format == "json":
             _report_unreadable(results)
@@ -281,13 +346,15 @@ def cmd_to_xlsx(args: argparse.Namespace) -> int:
 
 def cmd_bulk(args: argparse.Namespace) -> int:
     from .bulk import BulkRefused, run_bulk
+    from .feedback import FEEDBACK_DIR
 
     out_dir = Path(args.output)
     try:
         # run_bulk refuses what cannot make a sound run (an output folder equal to the input, outputs there
         # that are not ours, a full disk) with a Chinese message and the earlier outputs as they were.
         report = run_bulk(Path(args.input_dir), out_dir, jobs=args.jobs, executor=args.executor,
-                          address=args.dask_address, timeout=args.timeout, profile=args.profile)
+                          address=args.dask_address, timeout=args.timeout, profile=args.profile,
+                          feedback=args.feedback)
     except BulkRefused as exc:
         warn(str(exc))
         return EXIT_UNREADABLE
@@ -296,7 +363,10 @@ def cmd_bulk(args: argparse.Namespace) -> int:
         warn(f"{where}：无法写入输出，{os_reason(exc)}")
         return EXIT_UNREADABLE
     skipped = f"（其中 {report.skipped} 个未读取，原因见汇总表）" if report.skipped else ""
-    warn(f"已处理 {report.files} 个文件{skipped}，{report.declarations} 份申报表；结果在 {out_dir}")
+    copies = f"，{report.copies} 份反馈副本在 {FEEDBACK_DIR}/ 中" if args.feedback else ""
+    warn(f"已处理 {report.files} 个文件{skipped}，{report.declarations} 份申报表{copies}；结果在 {out_dir}")
+    if report.copies_failed:
+        warn(f"以下文件未能生成反馈副本（其转换结果不受影响）：{'、'.join(report.copies_failed)}")
     return EXIT_OK
 
 
@@ -330,6 +400,9 @@ def _jobs(text: str) -> int:
     return value
 
 
+MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 86_400.0  # seconds a file may take: a reader needs some; a day is plenty
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -337,6 +410,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"应为秒数，收到“{text}”") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"应为大于 0 的有限秒数，收到“{text}”")
+    if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:  # 1e-300 would time every file out; a week is no limit at all
+        raise argparse.ArgumentTypeError(f"应在 {MIN_TIMEOUT:g} 到 {MAX_TIMEOUT:g} 秒之间，收到“{text}”")
     return value
 
 
@@ -427,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="按规则校验申报表", description="按规则校验申报表")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="申报表文件")
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
+    p.add_argument("--min-severity", choices=tuple(_MIN_SEVERITY), metavar="LEVEL",
+                   help="只列出该级别及以上的问题：error（错误）、warning（警告）或 info（提示）；"
+                        "文本输出默认 warning（提示只计数），JSON 默认全部")
     _add_reading_options(p)
     p.set_defaults(func=cmd_check)
 
@@ -451,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"并行进程数，1 到 {MAX_JOBS}（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
     p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
+    p.add_argument("--feedback", action="store_true",
+                   help="另为每个收到的工作簿生成标注了问题的副本（OUT_DIR/反馈/，目录结构同输入）：出错单元格标色、"
+                        "加批注，并附“校验结果”工作表；较慢，默认不生成")
     _add_reading_options(p)
     p.set_defaults(func=cmd_bulk)
 

@@ -665,6 +665,25 @@ def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Across the files of a batch (run by ``crossfile`` in bulk conversion: no declaration alone can tell)
+# --------------------------------------------------------------------------------------------------
+RESUBMITTED = declare(
+    "X001", W, "同一项目重复申报",
+    "{unit}的项目“{project}”（{year}）在 {first} 和 {second} 中都有申报，可能是重复提交",
+    "The same project of the same unit and year declared in two files of a batch is usually a resubmission; "
+    "the centre decides which one stands.", "declaration")
+PRIOR_BUDGET_DIFFERS = declare(
+    "X002", W, "上年预算额与上年申报不符",
+    "{prior_label} {prior} {unit}与 {file} 中 {year} 年度申报的{total_label} {total} {unit}不一致",
+    "Where a batch holds the same project's declaration of the year before, the prior-year budget this form "
+    "states is expected to be the total declared then.", "declaration")
+PRIOR_EXECUTION = declare(
+    "X003", INFO, "上年预算执行情况",
+    "{executed_label} {executed} {unit}，为 {file} 中 {year} 年度申报的{total_label} {total} {unit}的 {rate}%",
+    "The prior-year spending set against the total declared the year before, for the reviewer.", "declaration")
+
+
+# --------------------------------------------------------------------------------------------------
 # Running the catalogue
 # --------------------------------------------------------------------------------------------------
 _BY_SCOPE: dict[Scope, list[Rule]] = {}

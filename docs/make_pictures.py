@@ -1,6 +1,7 @@
 """Regenerate the pictures in docs/ with LibreOffice (headless) and pdftoppm.
 
-    python docs/make_pictures.py
+    python docs/make_pictures.py          # every picture
+    python docs/make_pictures.py bulk     # only the bulk run's: overview sheet and marked-up copy
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import openpyxl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from converter.bulk import SUMMARY_XLSX, run_bulk  # noqa: E402
+from converter.feedback import FEEDBACK_DIR  # noqa: E402
 from converter.profile import profile_names  # noqa: E402
 from xl_addin.book import OpenpyxlBook  # noqa: E402
 from xl_addin.ribbon import RESULTS_SHEET, validate_sheet  # noqa: E402
@@ -26,15 +29,42 @@ class _Quiet:
         print(text)
 
 
-def render(xlsx: Path, png: Path, work: Path) -> None:
+def render(xlsx: Path, png: Path, work: Path, crop: tuple[float, float] | None = None, dpi: int = 80) -> None:
+    """The first page of ``xlsx`` as LibreOffice prints it; ``crop`` keeps a band of it (top and bottom as
+    fractions of the page's height)."""
     subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{work}/profile",
                     "--convert-to", "pdf", "--outdir", str(work), str(xlsx)], check=True, capture_output=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+    band: list[str] = []
+    if crop is not None:
+        height = round(11.69 * dpi)  # A4 portrait, in pixels at this resolution
+        band = ["-x", "0", "-y", str(round(crop[0] * height)), "-W", str(round(8.27 * dpi)),
+                "-H", str(round((crop[1] - crop[0]) * height))]
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", *band,
                     str(work / f"{xlsx.stem}.pdf"), str(png.with_suffix(""))], check=True)
+
+
+def bulk_pictures(work: Path) -> None:
+    """The overview sheet of a bulk run over the examples, and the indicator table of a marked-up copy."""
+    source = work / "收到"
+    (source / "二处").mkdir(parents=True)
+    for i, path in enumerate(sorted((ROOT / "examples").glob("*.xlsx"))):
+        shutil.copyfile(path, (source / "二处" if i % 2 else source) / path.name)
+    out = work / "结果"
+    run_bulk(source, out, jobs=2, progress=False, feedback=True)
+    overview = work / "overview.xlsx"
+    shutil.copyfile(out / SUMMARY_XLSX, overview)
+    render(overview, ROOT / "docs" / "overview-sheet.png", work)
+    copy = work / "feedback.xlsx"
+    shutil.copyfile(next((out / FEEDBACK_DIR).rglob("declarations-2020-02.xlsx")), copy)
+    render(copy, ROOT / "docs" / "feedback-copy.png", work, crop=(0.58, 0.97), dpi=110)
 
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pictures-"))
+    if sys.argv[1:] == ["bulk"]:
+        bulk_pictures(work)
+        shutil.rmtree(work)
+        return
     for name in profile_names():
         render(ROOT / "templates" / f"{name}.xlsx", ROOT / "docs" / f"template-{name}.png", work)
     render(ROOT / "examples" / "declarations-2020-04.xlsx", ROOT / "docs" / "example-page1.png", work)
@@ -57,6 +87,7 @@ def main() -> None:
     results = work / "results.xlsx"
     wb.save(results)
     render(results, ROOT / "docs" / "results-sheet.png", work)
+    bulk_pictures(work)
     shutil.rmtree(work)
 
 

@@ -7,31 +7,36 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import olefile
 import openpyxl
 import pytest
 from lxml import etree
-from oletools.olevba import VBA_Parser
+from oletools.olevba import VBA_Parser, decompress_stream
 
 from converter import canonical
+from converter.bulk import BulkRefused
 from converter.reading import read_file
 from converter.template_layout import LIVE_BUDGET, LIVE_INDICATOR, LIVE_SUMMARY, LIVE_TARGET_PARTS
-from xl_addin import functions
-from xl_addin.addin import build, macro_text, quickstart_addin
-from xl_addin.book import OpenpyxlBook
+from xl_addin import functions, ovba, ribbon, ribbon_spec
+from xl_addin.addin import Settings, build, default_settings, quickstart_addin
+from xl_addin.book import FileKind, OpenpyxlBook
 from xl_addin.ribbon import RESULTS_SHEET, bulk_convert, export_json, import_json, new_form, validate_sheet
-from xl_addin.vba_wrappers import generate, with_wrappers
 
 from . import lo
 from .conftest import DATA
+from .shared import shared_tool
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
 SAMPLE_EXAMPLES = sorted((ROOT / "examples").glob("declarations-2020-*.xlsx"))
 CUSTOMUI = "{http://schemas.microsoft.com/office/2006/01/customui}"
+# [MS-CUSTOMUI] 2.1 / [MS-OI29500] 3.4.1.3: the part in the 2006/01 namespace is the target of this relationship.
+UI_RELATIONSHIP_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 
 
 # --- live functions ------------------------------------------------------------------------------------------
@@ -136,8 +141,9 @@ def test_ribbon_is_present_related_and_chinese(xlam: Path) -> None:
         rels = etree.fromstring(z.read("_rels/.rels"))
         types = z.read("[Content_Types].xml").decode()
         ui = etree.fromstring(z.read("customUI/customUI.xml"))
-    assert any(r.get("Type", "").endswith("/ui/extensibility") and r.get("Target") == "customUI/customUI.xml"
-               for r in rels)
+    (ui_rel,) = [r for r in rels if r.get("Target") == "customUI/customUI.xml"]
+    assert etree.QName(ui).namespace == CUSTOMUI[1:-1]
+    assert ui_rel.get("Type") == UI_RELATIONSHIP_2006  # not the 2007 type the quickstart file carries
     assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in types
     (tab,) = ui.iter(f"{CUSTOMUI}tab")
     assert tab.get("label") == "绩效目标"
@@ -154,9 +160,12 @@ def test_every_callback_reaches_vba_that_olevba_reads_back(xlam: Path) -> None:
     for button in ui.iter(f"{CUSTOMUI}button"):
         module, sub = button.get("onAction", "").split(".")
         assert re.search(rf"^Sub {sub}\(control As IRibbonControl\)$", modules[module], re.M), sub
-        entry = re.search(rf"Sub {sub}\(control As IRibbonControl\)\s+PgRun \"(\w+)\"", modules[module])
-        from xl_addin import ribbon
-        assert entry and callable(getattr(ribbon, entry.group(1))), sub
+        entry = re.search(rf"Sub {sub}\(control As IRibbonControl\)\s+PgRun \"(\w+)\", (True|False)\n",
+                          modules[module])
+        assert entry, sub
+        declared = ribbon_spec.BY_KEY[entry[1]]
+        assert callable(ribbon.HANDLERS[declared.key]) and entry[2] == str(declared.needs_workbook), sub
+    assert 'RunPython "import xl_addin.ribbon; xl_addin.ribbon.run(\'" & key & "\')"' in modules["RibbonMyAddin"]
     assert modules["xlwings"] == _vba(quickstart_addin())["xlwings"]  # xlwings' own VBA is untouched
 
 
@@ -167,16 +176,81 @@ def test_a_wrapper_for_every_live_function(xlam: Path) -> None:
         assert f'XLPy.CallUDF("xl_addin.functions", "{f.__name__}"' in code
 
 
-def test_macros_folder_is_in_step_with_the_functions() -> None:
-    source = macro_text("RibbonMyAddin.bas")
-    assert source == with_wrappers(source, generate()), "run `perfgoal addin vba > macros/RibbonMyAddin.bas`"
-    assert source.isascii()
-
-
-def test_config_sheet_is_active_and_names_the_udf_module(xlam: Path) -> None:
-    with zipfile.ZipFile(xlam) as z:
+def _config_rows(path: Path) -> list[tuple[Any, ...]]:
+    """The config sheet as xlwings reads it: column A from A1 down to the last filled cell, with column B."""
+    with zipfile.ZipFile(path) as z:
         assert 'name="myaddin.conf"' in z.read("xl/workbook.xml").decode()
-        assert "xl_addin.functions" in z.read("xl/worksheets/sheet1.xml").decode()
+        sheet = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    cells = {c.get("r"): "".join(c.itertext()) for c in sheet.iter(f"{main}c")}
+    rows = []
+    while f"A{len(rows) + 1}" in cells:
+        n = len(rows) + 1
+        rows.append((cells[f"A{n}"], cells.get(f"B{n}", "")))
+    assert len(rows) == len(cells) // 2  # nothing below or beside what xlwings reads
+    return rows
+
+
+def test_config_sheet_holds_only_settings_with_a_value(xlam: Path, tmp_path: Path) -> None:
+    """xlwings reads every key listed on the sheet before the user's config file: an empty Interpreter_Win
+    or Conda row would mask %USERPROFILE%\\.myaddin\\myaddin.conf."""
+    assert _config_rows(xlam) == [("UDF Modules", "xl_addin.functions")]  # built here, on Linux
+    venv = r"C:\Users\张三\venv\Scripts\python.exe"
+    chosen = build(tmp_path / "venv", Settings(interpreter=venv))
+    assert _config_rows(chosen) == [("UDF Modules", "xl_addin.functions"), ("Interpreter_Win", venv)]
+    conda = build(tmp_path / "conda", Settings(conda_path=r"C:\miniconda3", conda_env="perfgoal"))
+    assert _config_rows(conda)[1:] == [("Conda Path", r"C:\miniconda3"), ("Conda Env", "perfgoal")]
+    assert all(value for _, value in _config_rows(conda))
+    with pytest.raises(ValueError):
+        Settings(conda_path=r"C:\miniconda3")
+
+
+def test_build_command_writes_the_interpreter_it_is_given(tmp_path: Path) -> None:
+    perfgoal = shutil.which("perfgoal", path=str(Path(sys.executable).parent)) or "perfgoal"
+    exe = r"D:\Python 3.11\python.exe"
+    done = subprocess.run([perfgoal, "addin", "build", "-o", str(tmp_path), "--interpreter", exe],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.returncode == 0 and exe in done.stderr
+    assert _config_rows(tmp_path / "perfgoal.xlam") == [("UDF Modules", "xl_addin.functions"), ("Interpreter_Win", exe)]
+    half = subprocess.run([perfgoal, "addin", "build", "-o", str(tmp_path / "b"), "--conda-env", "pg"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert half.returncode == 2 and "--conda-path" in half.stderr and not (tmp_path / "b").exists()
+
+
+def test_default_interpreter_is_the_building_python_on_windows() -> None:
+    exe, prefix = r"C:\Users\a\venv\Scripts\python.exe", r"C:\Users\a\venv"
+    assert default_settings("linux", "/usr/bin/python3", "/usr", {}) == Settings()
+    assert default_settings("win32", exe, prefix, {}) == Settings(interpreter=exe)
+    base, env = r"C:\Users\a\miniconda3", r"C:\Users\a\miniconda3\envs\pg"
+    conda_env = {"CONDA_EXE": base + r"\Scripts\conda.exe", "CONDA_PREFIX": env}
+    assert default_settings("win32", env + r"\python.exe", env, conda_env) == Settings(conda_path=base, conda_env=env)
+    assert default_settings("win32", exe, prefix, conda_env) == Settings(interpreter=exe)  # another env is active
+
+
+def test_vba_project_is_version_independent_and_sound(xlam: Path, tmp_path: Path) -> None:
+    """[MS-OVBA] 2.3.4.1: _VBA_PROJECT is seven bytes, Version 0xFFFF, no performance cache; no __SRP_ stream.
+    The container and every module's compressed source pass the strict checkers written from the specs."""
+    with zipfile.ZipFile(xlam) as z:
+        project = tmp_path / "vbaProject.bin"
+        project.write_bytes(z.read("xl/vbaProject.bin"))
+    ole = olefile.OleFileIO(str(project))
+    try:
+        assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes([0xCC, 0x61, 0xFF, 0xFF, 0x00, 0x01, 0x00])
+        assert not [p for p in ole.listdir() if p[-1].upper().startswith("__SRP_")]
+        directory = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    finally:
+        ole.close()
+    offsets = ovba.module_offsets(directory)
+    assert offsets["RibbonMyAddin"] == 0 and set(offsets) == {"ThisWorkbook", "Dictionary", "RibbonMyAddin",
+                                                             "Sheet2", "xlwings"}
+    cfb_check = subprocess.run([sys.executable, str(shared_tool("cfb-strict-check")), str(project)],
+                               capture_output=True, text=True, check=True)
+    assert cfb_check.stdout.strip().endswith("problems: none"), cfb_check.stdout
+    streams = ["dir=0", *(f"{name}={offset}" for name, offset in offsets.items())]
+    strict = subprocess.run([sys.executable, str(shared_tool("ovba-strict-decompress")), str(project), *streams],
+                            capture_output=True, text=True)
+    assert strict.returncode == 0, strict.stderr
+    assert strict.stdout.count("strict OK") == len(streams) and "equals oletools=False" not in strict.stdout
 
 
 def test_libreoffice_lists_the_modules(xlam: Path, tmp_path: Path) -> None:
@@ -187,9 +261,10 @@ def test_libreoffice_lists_the_modules(xlam: Path, tmp_path: Path) -> None:
                         str(xlam)], check=True, capture_output=True, timeout=300)
     with zipfile.ZipFile(tmp_path / "perfgoal.ods") as z:
         modules = {Path(n).stem for n in z.namelist() if n.startswith("Basic/MyAddin/") and "script-" not in n}
-        ribbon = z.read("Basic/MyAddin/RibbonMyAddin.xml").decode()
+        ribbon = "".join(etree.fromstring(z.read("Basic/MyAddin/RibbonMyAddin.xml")).itertext())
     assert modules == {"ThisWorkbook", "Dictionary", "RibbonMyAddin", "Sheet2", "xlwings"}
     assert "Sub PgValidateSheet(control As IRibbonControl)" in ribbon
+    assert '#Const App = "Microsoft Excel"' in ribbon
     assert "Function PG_CHECK_INDICATOR(" in ribbon
 
 
@@ -205,10 +280,12 @@ class ScriptedUI:
     def _next(self) -> str | None:
         return self.answers.pop(0)
 
-    def choose_save(self, suggested: str, kind: str) -> str | None:
+    def choose_save(self, suggested: str, kind: FileKind) -> str | None:
+        kind.excel_filter()  # what Excel would be given must be a valid filter
         return self._next()
 
-    def choose_open(self, kind: str) -> str | None:
+    def choose_open(self, kind: FileKind) -> str | None:
+        kind.excel_filter()
         return self._next()
 
     def choose_folder(self, title: str) -> str | None:
@@ -307,3 +384,61 @@ def test_validate_on_a_sheet_without_a_form(tmp_path: Path) -> None:
     ui = ScriptedUI()
     assert validate_sheet(OpenpyxlBook(path), ui) == []
     assert ui.alerts == ["工作表“备注”中没有找到申报表（F003）。"]
+
+
+# --- what the person at the keyboard sees when something fails ---------------------------------------------
+def test_file_filters_are_what_excel_expects() -> None:
+    """Excel's FileFilter is pairs of description and pattern separated by commas: one pair, two fields."""
+    assert ribbon.JSON_KIND.excel_filter() == "JSON 文件 (*.json),*.json"
+    assert ribbon.XLSX_KIND.excel_filter() == "Excel 工作簿 (*.xlsx),*.xlsx"
+    with pytest.raises(ValueError):
+        FileKind("a, b", "*.x").excel_filter()
+
+
+def _raising(exc: Exception) -> Any:
+    def handler(book: Any, ui: Any) -> None:
+        raise exc
+    return handler
+
+
+def _validation_error() -> Exception:
+    from converter.model import Budget
+
+    try:
+        Budget(total="not money")  # type: ignore[arg-type]
+    except Exception as exc:
+        return exc
+    raise AssertionError("Budget accepted a text")
+
+
+@pytest.mark.parametrize("exc, words", [
+    (PermissionError(13, "Permission denied", "D:\\表\\a.json"), ("文件无法读写", "a.json", "没有访问权限")),
+    (FileNotFoundError(2, "No such file or directory", "x.json"), ("文件无法读写", "不存在")),
+    (RuntimeError("COM server went away"), ("操作未能完成", "COM server went away")),
+    (ValueError("bad value"), ("内容无法处理", "bad value")),
+    (None, ("申报表内容不符合要求", "total")),
+    (BulkRefused("输出文件夹与输入文件夹相同"), ("输出文件夹与输入文件夹相同",)),
+    (KeyError("x"), ("内部错误", "KeyError", "PERFGOAL_DEBUG")),
+], ids=["permission", "missing", "runtime", "value", "pydantic", "bulk", "unexpected"])
+def test_handler_errors_become_chinese_alerts(exc: Exception | None, words: tuple[str, ...],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PERFGOAL_DEBUG", raising=False)
+    ui = ScriptedUI()
+    assert ribbon.invoke(_raising(exc or _validation_error()), OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui) is None
+    (alert,) = ui.alerts
+    assert all(w in alert for w in words), alert
+    assert "Traceback" not in alert and "File \"" not in alert
+    monkeypatch.setenv("PERFGOAL_DEBUG", "1")  # for whoever maintains it: the error goes on to xlwings
+    with pytest.raises(type(exc or _validation_error())):
+        ribbon.invoke(_raising(exc or _validation_error()), OpenpyxlBook(SAMPLE_EXAMPLES[0]), ScriptedUI())
+
+
+def test_a_real_handler_failing_on_disk_is_an_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PERFGOAL_DEBUG", raising=False)
+    (tmp_path / "一个文件").write_text("x", encoding="utf-8")
+    ui = ScriptedUI(str(tmp_path / "一个文件" / "out.json"))  # the folder named is a file
+    assert ribbon.invoke(ribbon.HANDLERS["ExportJson"], OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui) is None
+    assert ui.alerts[-1].startswith("文件无法读写") and "out.json" in ui.alerts[-1]
+    ui = ScriptedUI(str(tmp_path / "新表.xlsx"))
+    made = ribbon.invoke(ribbon.HANDLERS["NewForm"], OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
+    assert made == tmp_path / "新表.xlsx" and not ui.alerts

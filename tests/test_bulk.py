@@ -19,7 +19,15 @@ import openpyxl
 import pytest
 
 from converter import canonical
-from converter.bulk import SKIPPED_LINK, SUMMARY_HEADER, FileOutcome, OutputFailed, process_file, run_bulk
+from converter.bulk import (
+    FINDINGS_HEADER,
+    SKIPPED_LINK,
+    SUMMARY_HEADER,
+    FileOutcome,
+    OutputFailed,
+    process_file,
+    run_bulk,
+)
 from converter.writers.xlsx import write_workbook
 
 from .conftest import DATA
@@ -27,7 +35,8 @@ from .test_foreign_corpus import FILES as CORPUS_FILES
 
 STATUS, JSON = SUMMARY_HEADER.index("状态"), SUMMARY_HEADER.index("JSON 文件")
 
-OUT_NAMES = [".perfgoal-bulk", "findings.csv", "json", "汇总.xlsx"]  # what a finished run leaves in OUT_DIR
+# What a finished run leaves in OUT_DIR (and 反馈/ with --feedback).
+OUT_NAMES = [".perfgoal-bulk", "declarations.csv", "findings.csv", "indicators.csv", "json", "汇总.xlsx"]
 EXPECTED = canonical.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -157,11 +166,15 @@ def test_outputs_stay_inside_and_findings_csv_opens_in_excel(converted: Path) ->
     raw = (converted / "findings.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["文件", "工作表", "单元格", "字段", "项目", "代码", "级别", "说明"]
-    assert any(r[5] == "I007" and r[2] for r in rows[1:])
+    assert rows[0] == list(FINDINGS_HEADER)
+    assert rows[0][:6] == ["文件", "申报单位名称", "项目名称", "工作表", "单元格", "字段"]
+    code, cell = rows[0].index("代码"), rows[0].index("单元格")
+    assert any(r[code] == "I007" and r[cell] for r in rows[1:])
     wb = openpyxl.load_workbook(converted / "汇总.xlsx")
+    assert wb.sheetnames == ["概览", "汇总", "问题清单"]
     for ws in wb:
-        assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+        assert ws.title == "概览" or ws.auto_filter.ref.startswith("A1:")
     assert wb["问题清单"].max_row == len(rows)
     assert [c.value for c in wb["汇总"][1]][:5] == ["文件", "工作表", "表式", "申报单位名称", "项目名称"]
 
@@ -210,7 +223,7 @@ def test_a_hanging_or_dying_file_does_not_hold_the_batch(tmp_path: Path, capfd: 
     assert rows["slow.txt"] == "处理超时" and rows["dies.txt"] == "读取时异常退出"
     died = [r for r in csv.reader((tmp_path / "out" / "findings.csv").read_text(encoding="utf-8-sig").splitlines())
             if r[0] == "dies.txt"]
-    assert "退出码 3：reader panicked: 模拟的崩溃" in died[0][7]  # its first words, quoted
+    assert "退出码 3：reader panicked: 模拟的崩溃" in died[0][FINDINGS_HEADER.index("说明")]  # its first words
     assert "模拟的崩溃" not in capfd.readouterr().err  # and not on the user's terminal
     assert len([r for r in summary_rows(tmp_path / "out") if r[0] in ("a.txt", "z.txt")]) == 14
     left = sorted(p.name for p in (tmp_path / "out" / "json").iterdir())

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from converter import canonical
 from converter.bulk import (
     FINDINGS_CSV,
+    FINDINGS_HEADER,
     SKIPPED_LINK,
     SKIPPED_LOCK,
     STAGING,
@@ -267,7 +268,7 @@ def test_csv_injection_is_neutralised_and_json_keeps_the_text(tmp_path: Path) ->
     rows = csv_rows(tmp_path / "out")[1:]
     assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for v in r)
     assert ["'=cmd.txt"] == [r[0] for r in rows if "cmd" in r[0]]
-    projects = {r[4] for r in rows}
+    projects = {r[FINDINGS_HEADER.index("项目名称")] for r in rows}
     for n, formula in enumerate(FORMULAS):
         assert f"'{formula}" in projects
         decl = json.loads((tmp_path / "out" / "json" / f"{n}.txt.01.json").read_text(encoding="utf-8"))
@@ -280,10 +281,11 @@ def test_csv_injection_is_neutralised_and_json_keeps_the_text(tmp_path: Path) ->
 
 @contextmanager
 def small_disk(out: Path) -> Iterator[bool]:
-    """``out`` on a real 256 KB tmpfs, where this machine lets the test mount one; False where it does not."""
+    """``out`` on a real 512 KB tmpfs (room for one small run, whose outputs are a dozen files), where this
+    machine lets the test mount one; False where it does not."""
     out.mkdir()
     try:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(out)],
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(out)],
                                  capture_output=True).returncode == 0
     except OSError:  # no mount command
         mounted = False
@@ -305,7 +307,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_earlier_outputs(tmp_path: Path,
     src.mkdir()
     (src / "a.txt").write_bytes(SAMPLE)
     with small_disk(out) as real:
-        assert not real or os.statvfs(out).f_blocks * os.statvfs(out).f_frsize == 256 * 1024
+        assert not real or os.statvfs(out).f_blocks * os.statvfs(out).f_frsize == 512 * 1024
         run_bulk(src, out, jobs=2, progress=False)
         before = digest(out)
         for n in range(40):
@@ -334,14 +336,15 @@ def test_the_summary_says_what_it_had_to_cut(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(SAMPLE)
     outcome = process_file(str(tmp_path / "a.txt"), "a.txt")
     long = "很长的说明" * 8000  # 40,000 characters
-    outcome.findings.append(("a.txt", None, "B7", None, "x", "R002", "提示", long))
+    outcome.findings.append(("a.txt", None, "x", None, "B7", None, "提示", "R002", long, None))
     folder = tmp_path / "new"
     folder.mkdir()
     writer = Writer(folder, max_rows=12)
     writer.add(outcome)
     writer.close()
     rows = list(csv.reader((folder / FINDINGS_CSV).read_text(encoding="utf-8-sig").splitlines()))
-    assert len(rows) == 1 + len(outcome.findings) and rows[-1][7] == long
+    message = FINDINGS_HEADER.index("说明")
+    assert len(rows) == 1 + len(outcome.findings) and rows[-1][message] == long
     sheet = CalamineWorkbook.from_path(str(folder / "汇总.xlsx")).get_sheet_by_name("问题清单").to_python()
     assert len(sheet) == 12
     note = str(sheet[-1][0])
@@ -349,11 +352,11 @@ def test_the_summary_says_what_it_had_to_cut(tmp_path: Path) -> None:
     assert "findings.csv" in note
     (tmp_path / "new2").mkdir()
     writer = Writer(tmp_path / "new2", max_rows=100)
-    cut = FileOutcome("a.txt", findings=[("a.txt", None, None, None, None, "R002", "提示", long)])
+    cut = FileOutcome("a.txt", findings=[("a.txt", None, None, None, None, None, "提示", "R002", long, None)])
     writer.add(cut)
     writer.close()
     sheet = CalamineWorkbook.from_path(str(tmp_path / "new2" / "汇总.xlsx")).get_sheet_by_name("问题清单").to_python()
-    assert len(str(sheet[1][7])) == 32_767 and str(sheet[1][7]).endswith("（已截断）")
+    assert len(str(sheet[1][message])) == 32_767 and str(sheet[1][message]).endswith("（已截断）")
     assert "1 个单元格的文字超过" in str(sheet[2][0])
 
 

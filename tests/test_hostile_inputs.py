@@ -93,3 +93,20 @@ def test_a_fractional_year_is_a_finding(tmp_path: Path) -> None:
 def test_a_timeout_too_small_to_read_anything_is_refused() -> None:
     done = run("check", str(SAMPLE), "--timeout", "1e-300")
     assert done.returncode == 2 and "--timeout" in done.stderr.decode("utf-8")
+
+
+def test_bulk_where_a_folder_is_named_like_a_files_json_and_old_outputs_lie_in_the_input(tmp_path: Path) -> None:
+    from converter.bulk import SKIPPED_OUTPUT, SUMMARY_HEADER, run_bulk
+
+    inputs = tmp_path / "in"
+    (inputs / "a.txt.json").mkdir(parents=True)
+    (inputs / "a.txt").write_bytes(SAMPLE.read_bytes())
+    (inputs / "a.txt.json" / "b.txt").write_bytes(SAMPLE.read_bytes())
+    first = run_bulk(inputs, inputs / "out-monday", jobs=1)
+    assert first.declarations == 14
+    second = run_bulk(inputs, inputs / "out-tuesday", jobs=1)
+    assert second.declarations == 14  # the earlier run's outputs are not read as inputs…
+    wb = openpyxl.load_workbook(inputs / "out-tuesday" / "汇总.xlsx")
+    rows = [[c.value for c in row] for row in wb["汇总"].iter_rows(min_row=2)]
+    status = SUMMARY_HEADER.index("状态")
+    assert ["out-monday", SKIPPED_OUTPUT] in [[r[0], r[status]] for r in rows]  # …but listed, with the reason

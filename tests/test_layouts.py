@@ -279,7 +279,8 @@ def test_a_row_with_annual_and_long_term_targets_is_two_indicators(tmp_path: Pat
     assert "R002" not in codes(found)
 
 
-@pytest.mark.parametrize(("typed", "chosen"), [("新增项目□ 延续项目√", "延续项目"), ("新增项目√  延续项目□", "新增项目"),
+@pytest.mark.parametrize(("typed", "chosen"), [("新增项目□ 延续项目√", "延续项目"),
+                                               ("新增项目√  延续项目□", "新增项目"),
                                                ("☑新增 □延续", "新增"), ("□新增 □延续", None)])
 def test_ticked_boxes_are_read_as_the_option_ticked(tmp_path: Path, typed: str, chosen: str | None) -> None:
     rows = [["财政支出项目绩效目标申报表"], ["项目名称", "勾选", "项目属性", typed]]

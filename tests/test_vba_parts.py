@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import olefile
 from hypothesis import given, settings
@@ -10,6 +16,8 @@ from hypothesis import strategies as st
 from oletools.olevba import decompress_stream
 
 from xl_addin import cfb, ovba
+
+from .shared import shared_tool
 
 VBA_LIKE = st.text(st.sampled_from("Sub End If Then Else RunPython \"xl_addin\" ()&_., \r\n\tabcxyz0123"),
                    max_size=12000)
@@ -29,6 +37,7 @@ def test_incompressible_full_chunks_are_stored_raw() -> None:
     packed = ovba.compress(data)
     assert packed[1:3] == b"\xff\x3f"  # a raw chunk's header
     assert bytes(decompress_stream(bytearray(packed))) == data
+    assert _strict_decompress()(packed)[0] == data
 
 
 NAMES = st.text(st.characters(min_codepoint=0x41, max_codepoint=0x7A), min_size=1, max_size=20)
@@ -69,3 +78,43 @@ def test_module_offset_is_set_in_the_dir_stream() -> None:
                  + record(0x0019, b"RibbonMyAddin") + record(0x0031, struct.pack("<I", 978)) + record(0x002B, b""))
     patched = ovba.set_module_offset(directory, "RibbonMyAddin", 0)
     assert patched.count(struct.pack("<I", 7)) == 1 and struct.pack("<I", 978) not in patched
+
+
+# --- the strict oracles written from the specifications (../shared/tools) ----------------------------------
+def _strict_decompress() -> Any:
+    path = shared_tool("ovba-strict-decompress")
+    loader = importlib.machinery.SourceFileLoader("ovba_strict_decompress", str(path))
+    spec = importlib.util.spec_from_loader("ovba_strict_decompress", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module.decompress
+
+
+@given(VBA_LIKE)
+@settings(max_examples=60, deadline=None)
+def test_compressed_source_passes_the_strict_decompressor(text: str) -> None:
+    """Every MUST of [MS-OVBA] 2.4.1 the strict decompressor can check: signature, chunk headers, copy tokens
+    within the chunk, raw chunks of exactly 4096 bytes, every chunk but the last decompressing to 4096."""
+    data = text.encode("cp1252")
+    out, _chunks = _strict_decompress()(ovba.compress(data))
+    assert out == data
+
+
+def test_compound_files_pass_the_strict_checker(tmp_path: Path) -> None:
+    """Sector accounting, chains, the mini stream, sibling order and the red-black rules of [MS-CFB]."""
+    import random
+
+    rng = random.Random(11)
+    files = []
+    many = tuple(rng.randrange(0, 9000) for _ in range(40))
+    for n, sizes in enumerate([(0, 1, 63, 64, 4095), (4096, 4097, 9000), many]):
+        streams: dict[tuple[str, ...], bytes] = {("VBA", f"M{i}"): rng.randbytes(s) for i, s in enumerate(sizes)}
+        streams[("PROJECT",)] = b"ID=x"
+        path = tmp_path / f"c{n}.bin"
+        path.write_bytes(cfb.write(cfb.tree(streams)))
+        files.append(path)
+    done = subprocess.run([sys.executable, str(shared_tool("cfb-strict-check")), *map(str, files)],
+                          capture_output=True, text=True, check=True)
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == len(files) and all(line.endswith("problems: none") for line in lines), done.stdout

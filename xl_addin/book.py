@@ -8,12 +8,27 @@ so everything they decide is tested on real files; only the last step into Excel
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
+from converter.feedback import FILLS
 from converter.findings import Severity
 from converter.readers.grid import CellRange, Grid, parse_ref
 
-FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
+from .ribbon_spec import TITLE
+
+
+class FileKind(NamedTuple):
+    """A kind of file the user picks in a dialog: what it is called, and its pattern (``*.json``)."""
+
+    description: str
+    pattern: str
+
+    def excel_filter(self) -> str:
+        """Excel's FileFilter argument: pairs of description and pattern, separated by commas
+        (``JSON 文件 (*.json),*.json``); a comma inside the description would start a new pair."""
+        if "," in self.description or "," in self.pattern:
+            raise ValueError(f"a comma in a file filter splits it: {self}")
+        return f"{self.description} ({self.pattern}),{self.pattern}"
 
 
 class Book(Protocol):
@@ -33,8 +48,8 @@ class Book(Protocol):
 class UI(Protocol):
     """What the handlers ask of the person at the keyboard."""
 
-    def choose_save(self, suggested: str, kind: str) -> str | None: ...
-    def choose_open(self, kind: str) -> str | None: ...
+    def choose_save(self, suggested: str, kind: FileKind) -> str | None: ...
+    def choose_open(self, kind: FileKind) -> str | None: ...
     def choose_folder(self, title: str) -> str | None: ...
     def open_workbook(self, path: str) -> None: ...
     def alert(self, text: str) -> None: ...
@@ -187,12 +202,13 @@ class ExcelUI:  # pragma: no cover - needs desktop Excel
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def choose_save(self, suggested: str, kind: str) -> str | None:
-        answer = self.app.api.GetSaveAsFilename(suggested, f"{kind},*{Path(suggested).suffix}")
+    def choose_save(self, suggested: str, kind: FileKind) -> str | None:
+        # (InitialFilename, FileFilter, FilterIndex, Title); Cancel returns False, not a string.
+        answer = self.app.api.GetSaveAsFilename(suggested, kind.excel_filter(), 1, TITLE)
         return answer if isinstance(answer, str) and answer else None
 
-    def choose_open(self, kind: str) -> str | None:
-        answer = self.app.api.GetOpenFilename(kind)
+    def choose_open(self, kind: FileKind) -> str | None:
+        answer = self.app.api.GetOpenFilename(kind.excel_filter(), 1, TITLE)  # (FileFilter, FilterIndex, Title)
         return answer if isinstance(answer, str) and answer else None
 
     def choose_folder(self, title: str) -> str | None:
@@ -204,4 +220,4 @@ class ExcelUI:  # pragma: no cover - needs desktop Excel
         self.app.books.open(path)
 
     def alert(self, text: str) -> None:
-        self.app.alert(text, title="绩效目标")
+        self.app.alert(text, title=TITLE)

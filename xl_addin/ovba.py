@@ -69,24 +69,39 @@ def compress(data: bytes) -> bytes:
     return b"\x01" + b"".join(_compress_chunk(data[i:i + CHUNK]) for i in range(0, len(data), CHUNK))
 
 
-def set_module_offset(dir_stream: bytes, module: str, offset: int) -> bytes:
-    """The decompressed ``dir`` stream with MODULEOFFSET of ``module`` set (0: source only, no p-code cache).
+def _module_offset_fields(dir_stream: bytes) -> dict[str, int]:
+    """Module name → position of its MODULEOFFSET value in the decompressed ``dir`` stream.
 
     Records are walked in order (2.3.4.2): a MODULENAME (0x0019) opens a module's records; its MODULEOFFSET
     (0x0031, four bytes) follows before the module's TERMINATOR (0x002B)."""
-    data = bytearray(dir_stream)
+    found: dict[str, int] = {}
     i, current = 0, None
-    while i + 6 <= len(data):
-        rid, size = struct.unpack_from("<HI", data, i)
+    while i + 6 <= len(dir_stream):
+        rid, size = struct.unpack_from("<HI", dir_stream, i)
         if rid == 0x0009:  # PROJECTVERSION: Reserved(4) is not a size; 6 bytes of data follow
             size = 6
         body = i + 6
         if rid == 0x0019:
-            current = bytes(data[body:body + size]).decode("latin-1")
-        elif rid == 0x0031 and current == module:
-            struct.pack_into("<I", data, body, offset)
-            return bytes(data)
+            current = bytes(dir_stream[body:body + size]).decode("latin-1")
+        elif rid == 0x0031 and current is not None:
+            found[current] = body
         elif rid == 0x002B:
             current = None
         i = body + size
-    raise KeyError(f"module {module} not in the dir stream")
+    return found
+
+
+def module_offsets(dir_stream: bytes) -> dict[str, int]:
+    """Module name → where its source starts in its stream (MODULEOFFSET), from the decompressed ``dir``."""
+    return {name: struct.unpack_from("<I", dir_stream, at)[0]
+            for name, at in _module_offset_fields(dir_stream).items()}
+
+
+def set_module_offset(dir_stream: bytes, module: str, offset: int) -> bytes:
+    """The decompressed ``dir`` stream with MODULEOFFSET of ``module`` set (0: source only, no p-code cache)."""
+    fields = _module_offset_fields(dir_stream)
+    if module not in fields:
+        raise KeyError(f"module {module} not in the dir stream")
+    data = bytearray(dir_stream)
+    struct.pack_into("<I", data, fields[module], offset)
+    return bytes(data)

@@ -1,36 +1,40 @@
-"""What the ribbon's buttons do. Each handler takes a ``Book`` and a ``UI``; the ``*_main`` entry points,
-which the add-in's VBA reaches through ``RunPython``, only wrap the calling workbook in them.
+"""What the ribbon's buttons do. Each handler takes a ``Book`` and a ``UI``; ``run``, which the add-in's VBA
+reaches through ``RunPython``, wraps the calling workbook in them and finds the handler by the button's key
+(``ribbon_spec``). ``invoke`` turns whatever a handler raises into a Chinese alert.
 
 All messages are Chinese; every rule is the converter's.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from converter import canonical
 from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkRefused, BulkReport, run_bulk
-from converter.findings import SEVERITY_LABELS, Finding, Severity, count_by_severity, severity_rank
+from converter.feedback import RESULTS_SHEET, apply, note_of
+from converter.findings import Finding, Severity, count_by_severity
 from converter.json_input import JsonRejected, load_declarations
 from converter.model import Declaration
-from converter.profile import profile_names
+from converter.profile import UnknownProfileError, profile_names
 from converter.readers.locate import FormRead, locate_forms
 from converter.reading import form_findings
 from converter.rules import CATALOGUE
-from converter.syserrors import os_reason
+from converter.syserrors import os_reason, trim_detail
 from converter.template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, PROFILE_NAME
 from converter.writers.xlsx import MixedProfilesError, write_workbook
 
-from .book import UI, Book
+from .book import UI, Book, FileKind
+from .ribbon_spec import BUTTONS
 
-RESULTS_SHEET = "校验结果"
-RESULTS_HEADER = ["级别", "代码", "说明", "工作表", "单元格", "字段"]
 NOT_FORMS = (LISTS_SHEET, META_SHEET, RESULTS_SHEET)
-JSON_KIND = "JSON 文件 (*.json),*.json"
-XLSX_KIND = "Excel 工作簿 (*.xlsx),*.xlsx"
+JSON_KIND = FileKind("JSON 文件", "*.json")
+XLSX_KIND = FileKind("Excel 工作簿", "*.xlsx")
 
 
 def _profile(book: Book) -> str | None:
@@ -46,13 +50,9 @@ def _forms(book: Book, sheet: str) -> list[FormRead]:
     return locate_forms(book.grid(sheet), ours or None, _profile(book))
 
 
-def _previous_marks(book: Book, sheet: str) -> set[str]:
-    rows = book.read_sheet(RESULTS_SHEET) or []
-    return {str(r[4]) for r in rows[1:] if len(r) > 4 and r[3] == sheet and r[4]}
-
-
 def validate_sheet(book: Book, ui: UI) -> list[Finding]:
-    """校验本表: every rule on the active sheet; offending cells coloured and commented; a 校验结果 sheet."""
+    """校验本表: every rule on the active sheet; offending cells coloured and commented; a 校验结果 sheet. The
+    marking is ``converter.feedback.apply``, the same as in the copies ``perfgoal bulk --feedback`` writes."""
     sheet = book.active_sheet()
     if sheet in NOT_FORMS:
         ui.alert("请先切换到要校验的申报表工作表，再点“校验本表”。")
@@ -61,25 +61,9 @@ def validate_sheet(book: Book, ui: UI) -> list[Finding]:
     if not forms:
         ui.alert(f"工作表“{sheet}”中没有找到申报表（{CATALOGUE['F003'].code}）。")
         return []
-    findings = [f for form in forms for f in form_findings(form, book.name)]
-    for cell in _previous_marks(book, sheet):
-        book.mark(sheet, cell, None, None)
-    by_cell: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.cell and f.severity != Severity.INFO:
-            by_cell[f.cell].append(f)
-    for cell, group in by_cell.items():
-        group.sort(key=severity_rank)
-        book.mark(sheet, cell, group[0].severity, "\n".join(f"【{SEVERITY_LABELS[f.severity]}】{f.message}"
-                                                             for f in group))
-    ordered = sorted(findings, key=severity_rank)
-    rows: list[list[Any]] = [RESULTS_HEADER]
-    links: dict[tuple[int, int], str] = {}
-    for i, f in enumerate(ordered, start=1):
-        rows.append([SEVERITY_LABELS[f.severity], f.code, f.message, sheet, f.cell, f.field])
-        if f.cell:
-            links[(i, 4)] = f"'{sheet}'!{f.cell}"
-    book.write_sheet(RESULTS_SHEET, rows, links)
+    found = [(form.declaration.profile, f) for form in forms for f in form_findings(form, book.name)]
+    apply(book, [note_of(f, profile, sheet) for profile, f in found], [sheet])
+    findings = [f for _, f in found]
     counts = count_by_severity(findings)
     ui.alert(f"校验完成：错误 {counts[Severity.ERROR]} 条，警告 {counts[Severity.WARNING]} 条，"
              f"提示 {counts[Severity.INFO]} 条。详见“{RESULTS_SHEET}”工作表。")
@@ -152,51 +136,77 @@ def bulk_convert(book: Book, ui: UI) -> BulkReport | None:
     if not target:
         return None
     try:  # bulk refuses what would make an unsound run (the same folder, outputs there that are not ours…)
-        report = run_bulk(Path(source), Path(target), progress=False)
+        # From the ribbon the centre also gets each unit's marked-up copy (反馈/), ready to send back.
+        report = run_bulk(Path(source), Path(target), progress=False, feedback=True)
     except BulkRefused as exc:
         ui.alert(str(exc))
         return None
-    ui.alert(f"批量转换完成：{report.files} 个文件，{report.declarations} 份申报表。结果在 {target}")
+    failed = f"；{len(report.copies_failed)} 份反馈副本未能生成" if report.copies_failed else ""
+    ui.alert(f"批量转换完成：{report.files} 个文件，{report.declarations} 份申报表，{report.copies} 份反馈副本"
+             f"{failed}。结果在 {target}")
     ui.open_workbook(str(Path(target) / SUMMARY_XLSX))
     return report
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Entry points for RunPython (the VBA callbacks in macros/RibbonMyAddin.bas call these)
+# The entry point for RunPython: every ribbon callback in macros/RibbonMyAddin.bas runs ``run('<button key>')``
 # ----------------------------------------------------------------------------------------------------------
-def _run(handler: Any) -> None:  # pragma: no cover - needs desktop Excel
-    import xlwings as xw
-
-    from .book import ExcelUI, XlwingsBook
-
-    book = xw.Book.caller()
-    handler(XlwingsBook(book), ExcelUI(book.app))
+Handler = Callable[[Book, UI], object]
+DEBUG_ENV = "PERFGOAL_DEBUG"
 
 
-def validate_sheet_main() -> None:  # pragma: no cover
-    _run(validate_sheet)
+def failure_message(exc: Exception) -> str:
+    """What the person at the keyboard is told when a handler fails: a Chinese reason, never a trace."""
+    if isinstance(exc, (BulkRefused, JsonRejected, UnknownProfileError)):
+        return str(exc)  # their text is the Chinese message
+    if isinstance(exc, OSError):
+        where = f"：{exc.filename}" if exc.filename else ""
+        return f"文件无法读写{where}（{os_reason(exc)}）"
+    if isinstance(exc, MemoryError):
+        return "内存不足，操作已停止。"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0] if exc.errors() else None
+        where = ".".join(str(p) for p in first["loc"]) if first else ""
+        detail = trim_detail(first["msg"]) if first else trim_detail(str(exc))
+        return f"申报表内容不符合要求（{where}：{detail}），操作已停止。" if where else \
+            f"申报表内容不符合要求（{detail}），操作已停止。"
+    if isinstance(exc, ValueError):
+        return f"内容无法处理（{trim_detail(str(exc))}），操作已停止。"
+    if isinstance(exc, RuntimeError):
+        return f"操作未能完成（{trim_detail(str(exc))}）。"
+    return (f"内部错误（{type(exc).__name__}：{trim_detail(str(exc))}），已停止；请把这条提示告诉维护人员"
+            f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）。")
 
 
-def export_json_main() -> None:  # pragma: no cover
-    _run(export_json)
+def invoke(handler: Handler, book: Book, ui: UI) -> object:
+    """Run one handler; whatever it raises ends as a Chinese alert (``failure_message``), not a Python trace.
+    With PERFGOAL_DEBUG=1 the error goes on to xlwings, which shows the trace."""
+    try:
+        return handler(book, ui)
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        try:
+            ui.alert(failure_message(exc))
+        except Exception:  # pragma: no cover - Excel itself is gone; nothing more can be shown
+            pass
+        return None
 
 
-def import_json_main() -> None:  # pragma: no cover
-    _run(import_json)
+def run(key: str) -> None:  # pragma: no cover - needs desktop Excel
+    """What a ribbon button runs: the handler declared for it in ``ribbon_spec``, on the calling workbook."""
+    try:
+        import xlwings as xw
+
+        from .book import ExcelUI, XlwingsBook
+
+        book = xw.Book.caller()
+        ui = ExcelUI(book.app)
+    except Exception as exc:  # xlwings shows what reaches stderr when the exit code is not 0
+        sys.stderr.write(f"无法连接到 Excel（{type(exc).__name__}：{trim_detail(str(exc))}）\n")
+        raise SystemExit(1) from None
+    invoke(HANDLERS[key], XlwingsBook(book), ui)
 
 
-def new_form_main() -> None:  # pragma: no cover
-    _run(new_form)
-
-
-def bulk_convert_main() -> None:  # pragma: no cover
-    _run(bulk_convert)
-
-
-ENTRY_POINTS = {
-    "PgValidateSheet": validate_sheet_main,
-    "PgExportJson": export_json_main,
-    "PgImportJson": import_json_main,
-    "PgNewForm": new_form_main,
-    "PgBulkConvert": bulk_convert_main,
-}
+# Each button's handler, by the button's key; a name in ribbon_spec without a function here fails at import.
+HANDLERS: dict[str, Handler] = {b.key: globals()[b.handler] for b in BUTTONS}

@@ -1,0 +1,117 @@
+"""Checks across the files of a batch, which no single form can make: the same project of the same unit
+declared in two files (a resubmission), and, where a batch holds two consecutive years, this year's
+同名项目上年预算额 against the project total declared the year before, with 上年预算执行数 noted against it.
+
+Bulk conversion feeds every declaration's key to a ``CrossIndex`` as its outcome streams past (a few values
+per declaration) and asks for the findings once the batch is read. The rules are declared in the catalogue
+(``rules.py``, codes X…) like every other; they have no per-declaration check, so they run
+only here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from .findings import Finding
+from .model import Declaration
+from .profile import load_profile, strip_unit
+from .rules import PRIOR_BUDGET_DIFFERS, PRIOR_EXECUTION, RESUBMITTED, amount_text
+
+_SPACES = re.compile(r"\s+")
+
+
+class CrossKey(NamedTuple):
+    """What the cross-file checks need of one declaration: who, what, which year, and three amounts (元)."""
+
+    unit: str | None
+    project: str | None
+    year: int | None
+    profile: str
+    total: Decimal | None
+    prior_budget: Decimal | None
+    prior_executed: Decimal | None
+
+
+def cross_key(decl: Declaration) -> CrossKey:
+    b = decl.budget
+    return CrossKey(decl.unit_name, decl.project.name, decl.year, decl.profile, b.total, b.prior_year_budget,
+                    b.prior_year_executed)
+
+
+def _same(text: str) -> str:
+    """Names compared as people mean them: full-width and half-width alike, spaces ignored."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+
+
+@dataclass(frozen=True)
+class _Seen:
+    index: int  # the declaration's place in the batch
+    file: str
+    sheet: str | None
+    key: CrossKey
+
+
+class CrossIndex:
+    """Declarations by unit and project, as they stream past; ``findings`` once the batch is read."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str], list[_Seen]] = {}
+
+    def add(self, index: int, file: str, sheet: str | None, key: CrossKey) -> None:
+        if not key.unit or not key.project:
+            return  # nothing to tell two declarations apart by
+        self._groups.setdefault((_same(key.unit), _same(key.project)), []).append(_Seen(index, file, sheet, key))
+
+    def findings(self) -> list[tuple[int, CrossKey, Finding]]:
+        """(declaration index, its key, finding) in the batch's order."""
+        found = [hit for group in self._groups.values() if len(group) > 1 for hit in _group(group)]
+        found.sort(key=lambda hit: (hit[0], hit[2].code))
+        return found
+
+
+def _group(group: list[_Seen]) -> Iterator[tuple[int, CrossKey, Finding]]:
+    by_year: dict[int | None, list[_Seen]] = {}
+    for seen in group:
+        by_year.setdefault(seen.key.year, []).append(seen)
+    for year, same in by_year.items():
+        first = same[0]
+        for later in same[1:]:
+            if later.file != first.file:
+                yield later.index, later.key, _located(RESUBMITTED.finding(
+                    "project.name", unit=later.key.unit, project=later.key.project,
+                    year=f"{year} 年度" if year is not None else "年度未填", first=first.file, second=later.file),
+                    later)
+        earlier = by_year.get(year - 1) if year is not None else None
+        if earlier:
+            for later in same:
+                yield from _against(later, earlier[0])
+
+
+def _against(later: _Seen, earlier: _Seen) -> Iterator[tuple[int, CrossKey, Finding]]:
+    """This year's prior-year amounts set against the total declared the year before."""
+    total = earlier.key.total
+    if total is None:
+        return
+    profile = load_profile(later.key.profile)
+    common = {"file": earlier.file, "year": earlier.key.year, "unit": profile.money_unit,
+              "total": amount_text(total, profile), "total_label": strip_unit(profile.label("budget.total"))}
+    prior = later.key.prior_budget
+    if prior is not None and prior != total:
+        yield later.index, later.key, _located(PRIOR_BUDGET_DIFFERS.finding(
+            "budget.prior_year_budget", prior=amount_text(prior, profile),
+            prior_label=strip_unit(profile.label("budget.prior_year_budget")), **common), later)
+    executed = later.key.prior_executed
+    if executed is not None and total > 0:
+        rate = (executed / total * 100).quantize(Decimal("0.1"))
+        yield later.index, later.key, _located(PRIOR_EXECUTION.finding(
+            "budget.prior_year_executed", executed=amount_text(executed, profile), rate=rate,
+            executed_label=strip_unit(profile.label("budget.prior_year_executed")), **common), later)
+
+
+def _located(f: Finding, seen: _Seen) -> Finding:
+    return f.located(file=seen.file, sheet=seen.sheet, project=seen.key.project)
