@@ -12,6 +12,14 @@ from pathlib import Path
 import pytest
 
 SHARED = Path(os.environ.get("PERFGOAL_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+CORPUS = Path(os.environ.get("PERFGOAL_CORPUS", SHARED / "corpus" / "foreign-workbooks"))
+WORKBOOK_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".xlsb", ".ods"}
+CORPUS_FILES = sorted(p for p in CORPUS.iterdir() if p.suffix.lower() in WORKBOOK_SUFFIXES) \
+    if CORPUS.is_dir() else []
+# The tests that read the corpus: skipped where it is not beside the clone, run (and failing without it) in CI.
+needs_corpus = pytest.mark.skipif(
+    not CORPUS_FILES and not os.environ.get("CI"),
+    reason=f"the shared corpus is not beside this clone ({CORPUS}); CI has it and runs this test")
 
 
 def shared_tool(name: str) -> Path:

@@ -26,13 +26,12 @@ from xl_addin import cfb
 
 from . import lo
 from .conftest import SAMPLE
+from .shared import CORPUS, needs_corpus
 
 PERFGOAL = shutil.which("perfgoal", path=str(Path(sys.executable).parent)) or "perfgoal"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 WORKBOOKS = sorted(EXAMPLES.glob("*.xlsx"))
 TEXT_EXPORT = EXAMPLES / "declarations-2020.txt"
-CORPUS = Path(os.environ.get("PERFGOAL_CORPUS",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign-workbooks"))
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -353,7 +352,7 @@ def test_reader_errors_are_chinese_with_the_original_as_detail(tmp_path: Path) -
         assert "/" not in reason.split("（", 1)[-1] or "I/O" in reason, message  # no absolute paths
 
 
-@pytest.mark.skipif(not CORPUS.is_dir() and not os.environ.get("CI"), reason=f"no shared corpus at {CORPUS}")
+@needs_corpus
 def test_every_corpus_message_is_chinese_led() -> None:
     files = sorted(p for p in CORPUS.iterdir() if p.is_file())
     assert files

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import time
 import zipfile
@@ -39,12 +38,9 @@ from converter.readers.values import (
 from converter.readers.workbook import workbook_grids
 
 from . import lo
+from .shared import CORPUS_FILES, needs_corpus
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.xlsx"))
-CORPUS = Path(os.environ.get("PERFGOAL_CORPUS",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign-workbooks"))
-CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".xls", ".xlsx", ".xlsm", ".xlsb", ".ods"}) \
-    if CORPUS.is_dir() else []
 
 JAN_1 = dt.date(2020, 1, 1)
 SERIAL_JAN_1 = (JAN_1 - dt.date(1899, 12, 30)).days
@@ -269,8 +265,7 @@ def test_ods_with_millions_of_repeated_formula_cells() -> None:
     assert found is not None and 0 < len(found.formulas) <= 1_000_000
 
 
-@pytest.mark.skipif(not CORPUS_FILES and not os.environ.get("CI"),
-                    reason=f"the shared corpus is not beside this clone ({CORPUS}); CI has it and runs this test")
+@needs_corpus
 def test_corpus_reads_as_before_and_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every foreign or hostile workbook reads as calamine alone reads it (same sheets, same failures), each
     within two seconds; the side channel only turns cells into what the file says they are."""

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
 from converter.reading import read_file
 
-CORPUS = Path(os.environ.get("PERFGOAL_CORPUS",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign-workbooks"))
-FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".xls", ".xlsx", ".xlsm", ".xlsb", ".ods"}) \
-    if CORPUS.is_dir() else []
+from .shared import CORPUS, CORPUS_FILES, needs_corpus
+
+FILES = CORPUS_FILES
 
 
-@pytest.mark.skipif(not FILES and not os.environ.get("CI"),
-                    reason=f"the shared corpus is not beside this clone ({CORPUS}); CI has it and runs this test")
+@needs_corpus
 def test_every_corpus_file_is_answered() -> None:
     assert FILES, f"the shared corpus is missing beside the clone: {CORPUS}"
     answered = {}
