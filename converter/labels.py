@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 
 from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
 from .model import Kind, Period
-from .profile import MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
+from .profile import MoneyUnit, load_profile, profile_names, strip_unit, unit_of_label
 
 _STRIP = re.compile(r"[\s*:：＊※]+")
 _NUMBERING = re.compile(  # 一、 （二） 3. — outline numbers before a heading; 其中 before a sub-item
@@ -31,7 +31,6 @@ GENERIC_TITLE = re.compile(r"^[^,，。;；:：]{0,40}绩效目标(?:申报|申�
 # Forms that are not declarations, by title: what a sheet is called in F003 when it is one of them.
 OTHER_FORMS = {"绩效自评表": re.compile(r"^[^,，。;；:：]{0,40}绩效自评(?:表|报告)" + _TITLE_TAIL),
                "绩效监控表": re.compile(r"^[^,，。;；:：]{0,40}绩效(?:运行)?监控(?:情况)?(?:表|报告)" + _TITLE_TAIL)}
-SELF_EVALUATION_TITLE = OTHER_FORMS["绩效自评表"]
 # Table columns only those forms have (beside an 指标值): a self-evaluation's results, a monitoring's progress.
 OTHER_FORM_COLUMNS = {"绩效自评表": ("实际完成值", "全年实际值", "实际完成情况", "得分", "偏差原因分析及改进措施",
                                    "偏差原因", "完成值"),
@@ -225,7 +224,3 @@ def year_of_title(text: str) -> int | None:
     """The year a title or year line names: ``(2020)年度``, ``2024年度项目支出绩效目标申报表``."""
     m = YEAR_LINE.match(text.strip()) or TITLE_YEAR.search(text)
     return int(m.group(1)) if m else None
-
-
-def profile_of(name: str) -> Profile:
-    return load_profile(name)

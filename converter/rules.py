@@ -233,12 +233,19 @@ def _list_check(path: str) -> CheckFn:
 
 
 _NOT_LISTED = "{label}“{value}”不在本表式的列表中（{items}）"
-category_in_list = rule("H003", W, "项目类别不在列表中", _NOT_LISTED,
-                        "Lists change between years, so an unknown category is a warning, not a stop.",
-                        "declaration", SRC_LISTS)(_list_check("project.category"))
-performance_type_in_list = rule("H004", W, "绩效类型不在列表中", _NOT_LISTED,
-                                "Lists change between years, so an unknown type is a warning, not a stop.",
-                                "declaration", SRC_LISTS)(_list_check("project.performance_type"))
+# Field path → the rule that holds it to its list: the template's list validation says that rule's title.
+LIST_RULES: dict[str, Rule] = {}
+
+
+def _list_rule(code: str, title: str, description: str, path: str) -> None:
+    rule(code, W, title, _NOT_LISTED, description, "declaration", SRC_LISTS)(_list_check(path))
+    LIST_RULES[path] = CATALOGUE[code]
+
+
+_list_rule("H003", "项目类别不在列表中", "Lists change between years, so an unknown category is a warning, not a stop.",
+           "project.category")
+_list_rule("H004", "绩效类型不在列表中", "Lists change between years, so an unknown type is a warning, not a stop.",
+           "project.performance_type")
 
 
 @rule("D001", E, "完成日期早于开始日期", "{end_label} {end} 早于{start_label} {start}",

@@ -368,6 +368,11 @@ class _Found:
     period: Period | None = None  # a table heading (长期绩效指标) just above the first table
     section_unit: MoneyUnit | None = None  # the unit a funds heading states (项目资金（万元）)
     released: set[tuple[int, int]] = field(default_factory=set)  # value cells given up for a later label's
+    fresh: list[str] = field(default_factory=list)  # fields found in the row being read
+
+    def put(self, path: str, value: Any, r: int, c: int) -> None:
+        self.raw[path] = (value, r, c)
+        self.fresh.append(path)
 
 
 def _scan_header(block: _Block, stop: int) -> _Found:
@@ -403,7 +408,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
             if path in found.raw and not _annual_part(found, path, row):
                 continue  # a label printed twice: the first holds the value; the second's value is reported
             if inline:
-                found.raw[path] = (inline, r, c)
+                found.put(path, inline, r, c)
                 continue
             vc = grid.merge_end_col(r, c) + 1
             neighbour = grid.value(r, vc)
@@ -411,16 +416,18 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 below = grid.value(r + 1, c) if r + 1 < stop else None
                 if not is_blank(below) and not _is_label(below) and (r + 1, c) not in block.used and \
                         _classify(_text(below).strip())[0] == "other":
-                    found.raw[path] = (below, r + 1, c)  # a row of labels over a row of values
+                    found.put(path, below, r + 1, c)  # a row of labels over a row of values
                     block.used.add((r + 1, c))
                 else:
-                    found.raw[path] = (None, r, vc)
+                    found.put(path, None, r, vc)
             else:
-                found.raw[path] = (neighbour, r, vc)
+                found.put(path, neighbour, r, vc)
                 block.used.add((r, vc))
-        for path, (value, vr, vc) in list(found.raw.items()):
-            if (vr == r) and HEADER[path].kind is Kind.MONEY and isinstance(value, str):
+        for path in found.fresh:  # this row's amounts, in order
+            value, vr, vc = found.raw[path]
+            if isinstance(value, str) and HEADER[path].kind is Kind.MONEY:
                 _split_amounts(found, path, value, vr, vc)
+        found.fresh.clear()
     block.used -= found.released  # reported as unplaced, never dropped
     return found
 

@@ -27,7 +27,7 @@ from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
 from ..model import NO, SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, YES, Declaration, Kind, Meta
 from ..profile import DEFAULT_PROFILE, Profile, in_unit, load_profile, money_places
 from ..readers.grid import absolute
-from ..rules import CATALOGUE
+from ..rules import CATALOGUE, LIST_RULES
 from ..template_layout import (
     CHECK_LABEL,
     DEFAULT_SHEET,
@@ -229,9 +229,8 @@ def _header_validation(slot: Slot, refs: dict[str, str], profile: Profile) -> Da
 def _list_error(path: str, label: str, closed: bool) -> str:
     if closed:
         return f"{label}请从下拉列表中选择"
-    code = next((c for c, r in CATALOGUE.items() if r.scope == "declaration" and c.startswith("H")
-                 and path.rsplit(".", 1)[-1] in (r.check.__name__ if r.check else "")), None)
-    found = _titles(code) if code else f"{label}不在列表中"
+    checked = LIST_RULES.get(path)
+    found = checked.title if checked is not None else f"{label}不在列表中"
     return found + "。列表可能不全，确认无误可继续。"
 
 
