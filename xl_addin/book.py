@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from converter.feedback import FILLS
+from converter.feedback import FILLS, OpenpyxlMarks
 from converter.findings import Severity
 from converter.readers.grid import CellRange, Grid, parse_ref
 
@@ -93,37 +93,13 @@ class OpenpyxlBook:
         return out
 
     def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None:
-        from openpyxl.comments import Comment
-        from openpyxl.styles import PatternFill
-
-        target = self.wb[sheet][cell]
-        color = FILLS.get(severity) if severity is not None else None
-        target.fill = PatternFill(fill_type="solid", start_color=color, end_color=color) if color else PatternFill()
-        target.comment = Comment(note, "绩效目标校验") if note else None
+        OpenpyxlMarks(self.wb).mark(sheet, cell, severity, note)  # as bulk marks its feedback copies
 
     def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None:
-        from openpyxl.styles import Font
-
-        if title in self.wb.sheetnames:
-            del self.wb[title]
-        ws = self.wb.create_sheet(title)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                cell = ws.cell(r, c, value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                if r == 1:
-                    cell.font = Font(bold=True)
-        for (r, c), target in links.items():
-            ws.cell(r + 1, c + 1).hyperlink = f"#{target}"
-            ws.cell(r + 1, c + 1).style = "Hyperlink"
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
+        OpenpyxlMarks(self.wb).write_sheet(title, rows, links)
 
     def read_sheet(self, title: str) -> list[list[Any]] | None:
-        if title not in self.wb.sheetnames:
-            return None
-        return [list(r) for r in self.wb[title].iter_rows(values_only=True)]
+        return OpenpyxlMarks(self.wb).read_sheet(title)
 
     def save(self) -> None:
         import io
