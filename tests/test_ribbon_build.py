@@ -7,8 +7,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -161,72 +159,9 @@ def test_function_help_follows_the_signatures(wrappers: str) -> None:
         assert all(0 < len(t) <= 255 for t in [help_.description, *help_.arguments.values()])  # MacroOptions' limit
 
 
-_LO_SCRIPT = r"""
-import json, os, subprocess, sys, tempfile, time, uno
-from com.sun.star.beans import PropertyValue
-def prop(n, v):
-    p = PropertyValue(); p.Name, p.Value = n, v; return p
-path, library, module, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-profile = tempfile.mkdtemp(prefix="lo-profile-")
-pipe = f"perfgoalvba{os.getpid()}"
-proc = subprocess.Popen(["soffice", "--headless", "--invisible", "--norestore", "--nologo",
-                         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-desktop = None
-try:
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    for _ in range(300):
-        try:
-            ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext"); break
-        except Exception:
-            time.sleep(0.1)
-    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(path)), "_blank", 0,
-                                       (prop("Hidden", True), prop("FilterName", "Calc MS Excel 2007 VBA XML")))
-    libs = doc.BasicLibraries
-    libs.loadLibrary(library)
-    lib = libs.getByName(library)
-    out = {"modules": sorted(lib.getElementNames())}
-    # xlwings' own modules use Windows declarations LibreOffice cannot compile; a library that does not
-    # compile runs nothing, so they are taken out to let LibreOffice judge ours alone.
-    for other in ("xlwings", "Dictionary"):
-        lib.removeByName(other)
-    provider = doc.getScriptProvider()
-    def call(mod, name):
-        url = f"vnd.sun.star.script:{library}.{mod}.{name}?language=Basic&location=document"
-        try:
-            return provider.getScript(url).invoke((), (), ())[0]
-        except Exception as exc:
-            return "error: " + type(exc).__name__
-    out["texts"] = {name: call(module, name) for name in names}
-    # The same check on a module that does not compile answers nothing: the results above mean something.
-    lib.insertByName("Broken", "Option VBASupport 1\nFunction Probe() As String\n Probe = (\nEnd Function\n")
-    out["broken"] = call("Broken", "Probe")
-    doc.close(True)
-    print(json.dumps(out), flush=True)
-finally:
-    try:
-        desktop.terminate()
-    except Exception:
-        pass
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-os._exit(0)  # the UNO bridge can crash the interpreter's own shutdown; the answer is already out
-"""
-
-
 def test_libreoffice_compiles_the_module_and_runs_its_texts(xlam: Path) -> None:
-    lo.require_libreoffice()
     names = [f"PgText{n}" for n in ribbon_build.TEXTS] + ["PgNoWorkbookMessage"]
-    with tempfile.TemporaryDirectory() as work:
-        script = Path(work) / "run_vba.py"
-        script.write_text(_LO_SCRIPT, encoding="utf-8")
-        done = subprocess.run([lo.SYSTEM_PYTHON, str(script), str(xlam), "MyAddin", ribbon_build.MODULE, *names],
-                              capture_output=True, text=True, timeout=300, check=True)
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(lo.uno("basic-texts", xlam, "MyAddin", ribbon_build.MODULE, *names).strip().splitlines()[-1])
     assert out["modules"] == ["Dictionary", ribbon_build.MODULE, "Sheet2", "ThisWorkbook", "xlwings"]
     # PgNoWorkbookMessage asks for Excel's Protected View window, which LibreOffice has not: its error handling
     # runs, and the text for no workbook at all comes back.

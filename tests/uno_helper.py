@@ -4,6 +4,8 @@
     uno_helper.py invalid FILE...                   cells LibreOffice's Mark Invalid Data circles, as JSON
     uno_helper.py insert-rows IN OUT SHEET ROW N    insert N rows before 1-based ROW as a user would, save xlsx
     uno_helper.py set-cells IN OUT SHEET A1=v...    type values into cells as a user would, save xlsx
+    uno_helper.py basic-texts XLAM LIBRARY MODULE NAME...
+                                                    import an add-in's VBA, compile the module, run its functions
 """
 
 import json
@@ -43,9 +45,37 @@ def start():
     return proc, ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
 
-def load(desktop, path):
+def load(desktop, path, *options):
     return desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(path)), "_blank", 0,
-                                        (prop("Hidden", True),))
+                                        (prop("Hidden", True), *options))
+
+
+def basic_texts(desktop, path, library, module, names):
+    """The VBA project LibreOffice imports from an add-in: its modules, and what the named functions of one
+    module return once it compiles (xlwings' own modules use Windows declarations LibreOffice cannot compile;
+    a library that does not compile runs nothing, so they are taken out to let it judge ours alone). A module
+    that does not compile is run too, so that the answers are known to mean something."""
+    doc = load(desktop, path, prop("FilterName", "Calc MS Excel 2007 VBA XML"))
+    libs = doc.BasicLibraries
+    libs.loadLibrary(library)
+    lib = libs.getByName(library)
+    out = {"modules": sorted(lib.getElementNames())}
+    for other in ("xlwings", "Dictionary"):
+        lib.removeByName(other)
+    provider = doc.getScriptProvider()
+
+    def call(mod, name):
+        url = f"vnd.sun.star.script:{library}.{mod}.{name}?language=Basic&location=document"
+        try:
+            return provider.getScript(url).invoke((), (), ())[0]
+        except Exception as exc:
+            return "error: " + type(exc).__name__
+
+    out["texts"] = {name: call(module, name) for name in names}
+    lib.insertByName("Broken", "Option VBASupport 1\nFunction Probe() As String\n Probe = (\nEnd Function\n")
+    out["broken"] = call("Broken", "Probe")
+    doc.close(True)
+    return out
 
 
 def save_xlsx(doc, path):
@@ -98,6 +128,9 @@ def main(argv):
                 sheet.getCellRangeByName(ref).setString(value)
             save_xlsx(doc, dst)
             doc.close(True)
+        elif argv[0] == "basic-texts":
+            path, library, module, *names = argv[1:]
+            print(json.dumps(basic_texts(desktop, path, library, module, names)), flush=True)
         else:
             sys.exit(f"unknown command {argv[0]}")
     finally:
