@@ -244,8 +244,11 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
 def not_a_declaration(grid: Grid) -> str | None:
     """What a sheet is when it is a known form that is not a declaration (绩效自评表, 绩效监控表), else None. A
     declaration's title on the sheet wins: a value that mentions a 自评报告 is still a declaration's value."""
-    if any(_is_title(v) for row in grid.rows for v in row):
-        return None
+    return None if any(_is_title(v) for row in grid.rows for v in row) else _other_form(grid)
+
+
+def _other_form(grid: Grid) -> str | None:
+    """The kind of non-declaration a sheet without a declaration's title is, by its title or its columns."""
     for r, row in enumerate(grid.rows):
         for value in row:
             kind = other_form(value) if isinstance(value, str) else None
@@ -267,13 +270,13 @@ def locate_forms(grid: Grid, names: dict[str, CellRange] | None = None, profile_
     are read where the names point, wherever rows were inserted or blocks moved. Without them, fields are found
     by their labels. ``profile_name`` forces a profile; otherwise each form's is detected.
     """
-    if not_a_declaration(grid) is not None:
-        return []
-    if names:
+    if names:  # our template, by its names: a declaration
         form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
         return [form] if form is not None else []
     titles = [r for r, row in enumerate(grid.rows) if any(_is_title(v) for v in row)]
     if not titles:
+        if _other_form(grid) is not None:
+            return []  # a 绩效自评表 or 绩效监控表 (``not_a_declaration`` says which)
         titles = [0] if _labelled_values(grid) >= 3 else []
     bounds = [*titles, len(grid.rows)]
     if bounds[0] > 0 and len(bounds) > 1:
