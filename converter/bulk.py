@@ -15,7 +15,6 @@ together at the end; the next run clears whatever a killed one left there.
 
 from __future__ import annotations
 
-import csv
 import functools
 import glob
 import hashlib
@@ -32,7 +31,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple, TextIO
+from typing import Any, BinaryIO, NamedTuple
 
 from . import canonical
 from .atomic import create_bytes, publish, roll_back
@@ -50,6 +49,7 @@ from .flat import (
 )
 from .flat import csv_field as csv_field
 from .flat import printable as _clean
+from .fragments import Fragments, csv_bytes, finding_csv, render_outcome
 from .places import field_text, finding_order, place_text
 from .pool import MAX_JOBS, Failure, WatchdogPool
 from .profile import profile_names, unknown_profile
@@ -139,6 +139,7 @@ class FileOutcome:
     write_error: str | None = None  # the worker could not write its JSON: the run stops (never a finding)
     feedback: list[tuple[str, bytes | None]] = field(default_factory=list)  # copies under 反馈/ (None: written)
     feedback_failed: str | None = None  # why no copy could be made (the run lists the file in its report)
+    fragments: Fragments | None = None  # its rows of every output, rendered by the worker (``fragments.py``)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -271,14 +272,18 @@ class WriteJson:
     staging folder.
 
     Writing in the workers spreads the file output over the cores and keeps the JSON text off the pipe; on a
-    Dask cluster, whose workers may not share the output disk, the parent writes instead (same bytes).
+    Dask cluster, whose workers may not share the output disk, the parent writes instead (same bytes). The
+    outcome's rows of the other outputs are rendered here too (``fragments.py``), so the parent only appends.
     A failed write is the run's problem, not the file's: it travels back as ``write_error``."""
 
-    def __init__(self, folder: Path, func: Callable[[str, str], FileOutcome]) -> None:
-        self.folder, self.func = folder, func
+    def __init__(self, folder: Path, func: Callable[[str, str], FileOutcome], link_base: str | None = None) -> None:
+        self.folder, self.func, self.link_base = folder, func, link_base
 
     def __call__(self, path: str, rel: str) -> FileOutcome:
         outcome = self.func(path, rel)
+        outcome.fragments = render_outcome(outcome, self.link_base)
+        for d in outcome.declarations:  # rendered: no need to send them twice
+            d.indicators, d.flat = [], ()
         try:
             for d in outcome.declarations:
                 if d.json_text is not None:
@@ -460,11 +465,10 @@ def _try_lock(fd: int) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # Outputs, streamed in input order
 # ----------------------------------------------------------------------------------------------------------
-def _csv(path: Path, header: Sequence[str]) -> tuple[TextIO, Any]:
-    fh = open(path, "x", encoding="utf-8-sig", newline="")
-    out = csv.writer(fh)
-    out.writerow(header)
-    return fh, out
+def _csv(path: Path, header: Sequence[str]) -> BinaryIO:
+    fh = open(path, "xb")
+    fh.write(b"\xef\xbb\xbf" + csv_bytes([header]))  # a BOM: Excel opens the file as UTF-8
+    return fh
 
 
 class Writer:
@@ -480,10 +484,11 @@ class Writer:
         self.folder = folder
         for name in _FOLDERS:
             (folder / name).mkdir(parents=True, exist_ok=True)
-        self._files: list[TextIO] = []
+        self._files: list[BinaryIO] = []
         self._findings = self._open(FINDINGS_CSV, FINDINGS_HEADER)
         self._indicators = self._open(INDICATORS_CSV, INDICATOR_HEADER)
         self._declarations = self._open(DECLARATIONS_CSV, DECLARATION_HEADER)
+        self.link_base = link_base
         self.book = SummaryWorkbook(folder / SUMMARY_XLSX, spill, max_rows, link_base)
         self.cross = CrossIndex()
         self.files = 0
@@ -492,25 +497,25 @@ class Writer:
         self.copies = 0
         self.copies_failed: list[str] = []
 
-    def _open(self, name: str, header: Sequence[str]) -> Any:
-        fh, out = _csv(self.folder / name, header)
+    def _open(self, name: str, header: Sequence[str]) -> BinaryIO:
+        fh = _csv(self.folder / name, header)
         self._files.append(fh)
-        return out
+        return fh
 
     def add(self, outcome: FileOutcome) -> None:
         self.files += 1
         if outcome.failed:
             self._discard(outcome.rel)
+        made = outcome.fragments or render_outcome(outcome, self.link_base)
         for d in outcome.declarations:
             if d.json_text is not None:
                 create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
-            self.book.add_row(d.summary, "declaration")
             if d.key is not None:
                 self.cross.add(self.declarations, d.summary[0], d.sheet, d.key)
-            if d.flat:
-                self._declarations.writerow(d.flat)
-            self._indicators.writerows(d.indicators)
             self.declarations += 1
+        self.book.add_rows([d.summary for d in outcome.declarations], made.summary, "declaration")
+        self._declarations.write(made.declarations_csv)
+        self._indicators.write(made.indicators_csv)
         for name, data in outcome.feedback:
             if data is not None:
                 create_bytes(_staged(self.folder, name), data)
@@ -522,12 +527,10 @@ class Writer:
             warnings = sum(row[F_SEVERITY] == _WARNING for row in outcome.findings)
             self.book.add_row([display_name(outcome.rel), *BLANK_FIELDS, errors, warnings, outcome.status, None],
                               "unread")
+        self._findings.write(made.findings_csv)
         for row in outcome.findings:
-            self._finding(row)
-
-    def _finding(self, row: FindingRow) -> None:
-        self._findings.writerow([csv_field(v) for v in row])
-        self.book.add_finding(row)
+            self.book.count_finding(row)
+        self.book.findings.take(made.findings)
 
     def skip(self, entry: Entry) -> None:
         """A file listed but not read: a row of its own, with the reason as its status."""
@@ -550,7 +553,8 @@ class Writer:
         for index, key, finding in self.cross.findings():
             row = finding_row(finding, key.unit, key.profile)
             extra[index][SEVERITY_LABELS[finding.severity]] += 1
-            self._finding(row)
+            self._findings.write(finding_csv([row]))
+            self.book.add_finding(row)
         for fh in self._files:
             fh.close()
         self.book.close(self.files, self.skipped, extra)
@@ -735,7 +739,7 @@ def _convert(entries: Sequence[Entry], folder: OutputFolder, jobs: int, executor
 
     tasks = [(e.path, e.rel) for e in entries if e.skipped is None]
     results = (run_dask(tasks, jobs, address, timeout, memory, func=func) if executor == "dask"
-               else run_local(tasks, jobs, timeout, memory, WriteJson(folder.new, func), log_dir=folder.logs))
+               else run_local(tasks, jobs, timeout, memory, WriteJson(folder.new, func, links), log_dir=folder.logs))
     writer: Writer | None = None
     with closing(results):
         items: Iterator[Entry | FileOutcome] = _in_order(entries, results)

@@ -1,45 +1,63 @@
 """The bulk summary workbook 汇总.xlsx, laid out for a reviewer: 概览 (totals, a table per unit and per rule,
 native charts), 汇总 (one row per declaration or unreadable file) and 问题清单 (every finding).
 
-Written with XlsxWriter in constant-memory mode: rows go to disk as they are added and strings are stored inline,
-so memory does not grow with the folder. Column widths are measured as rows pass (CJK characters count double)
-and set at ``close``; each row's height is set from its wrapped text (``_Sheet``). The cross-file findings are
-known only once the batch is read and change their declarations' counts and status, so the 汇总 rows are
-spilled to a file and written at ``close`` (问题清单 rows are written as they come, cross-file ones last); the
-overview, first in the workbook, is written last. A sheet stops at Excel's row limit and a cell at its text
-limit; the sheet's last row then says what was cut and that the CSV files, which are never cut, hold it all.
-Links: each file name links to the returned workbook (relative to the summary), each finding's cell into it
-(``a.xlsx#'表'!D19``), up to Excel's 65,530 links a sheet.
+The data rows come rendered from the workers (``sheet_rows``); here they are numbered and spilled to files as
+they come, so memory does not grow with the folder, and the widths the workers measured are merged. The
+cross-file findings are known only once the batch is read and change their declarations' counts and status, so
+the 汇总 rows are held and written at ``close`` (问题清单 rows are written as they come, cross-file ones last).
+At ``close`` XlsxWriter lays out the workbook (formats, the overview with its charts, each data sheet's header,
+widths, filter and print setup) and the rows are spliced into its sheets (``_assemble``). A sheet stops at
+Excel's row limit and a cell at its text limit; the sheet's last row then says what was cut and that the CSV
+files, which are never cut, hold it all. Links: each file name links to the returned workbook (relative to the
+summary), each finding's cell into it (``a.xlsx#'表'!D19``), up to Excel's 65,530 links a sheet.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pickle
+import re
+import shutil
+import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import IO, Any, BinaryIO, Literal
 
-from .feedback import cell_link
 from .fields import BUDGET_FIELDS, HEADER
 from .findings import SEVERITY_LABELS, Severity
 from .flat import printable as clean
 from .profile import strip_unit
 from .rules import CATALOGUE
+from .sheet_rows import (
+    CAPS,
+    PROJECT,
+    ROW,
+    STYLE,
+    STYLES,
+    UNIT,
+    Columns,
+    Link,
+    RenderedRows,
+    Rows,
+    SheetRow,
+    cell_url,
+    file_url,
+    render,
+    unlinked,
+)
+from .sheet_rows import EXCEL_MAX_CHARS as EXCEL_MAX_CHARS  # re-exported: bulk's callers import it from here
 from .sheettext import row_height, text_width, wrapped_lines
 from .writers.stable_zip import FIXED_TIME
 
 SUMMARY_XLSX = "汇总.xlsx"
 OVERVIEW_SHEET, SUMMARY_SHEET, FINDINGS_SHEET = "概览", "汇总", "问题清单"
 EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_CHARS = 32_767  # UTF-16 code units in one cell
 EXCEL_MAX_LINKS = 65_530  # hyperlinks in one worksheet
-_CUT_MARK = "…（已截断）"
-UNIT, PROJECT = HEADER["unit_name"].label, HEADER["project.name"].label
 
 
 def money_label(path: str) -> str:
@@ -55,42 +73,50 @@ SUMMARY_HEADER = ("文件", "工作表", "表式", *(money_label(p) if p in BUDG
 BLANK_FIELDS = (None,) * (len(SUMMARY_FIELDS) + 2)  # sheet, form and fields of a file with no declaration
 S_FILE, S_UNIT = SUMMARY_HEADER.index("文件"), SUMMARY_HEADER.index(UNIT)
 S_ERRORS, S_WARNINGS, S_STATUS = (SUMMARY_HEADER.index(h) for h in ("错误数", "警告数", "状态"))
-_S_MONEY = frozenset(i for i, h in enumerate(SUMMARY_HEADER) if h.endswith("（元）"))
 _S_TOTAL, _S_CURRENT = (SUMMARY_HEADER.index(money_label(p)) for p in ("budget.total", "budget.current_year"))
+SUMMARY_COLUMNS = Columns(SUMMARY_HEADER, frozenset(i for i, h in enumerate(SUMMARY_HEADER) if h.endswith("（元）")))
 
 # A finding as the CSV and the 问题清单 sheet show it: the file, whose form it is, where (a text export's line as
 # 第N行), the field as the form names it beside its path, and what is wrong.
 FINDINGS_HEADER = ("文件", UNIT, PROJECT, "工作表", "单元格", "字段", "级别", "代码", "说明", "字段路径")
 F_FILE, F_UNIT, F_SHEET, F_CELL, F_SEVERITY, F_CODE = (
     FINDINGS_HEADER.index(h) for h in ("文件", UNIT, "工作表", "单元格", "级别", "代码"))
+FINDINGS_COLUMNS = Columns(FINDINGS_HEADER)
 STATUS_OK, STATUS_WARN, STATUS_ERROR = "通过", "有警告", "有错误"
 RowKind = Literal["declaration", "unread", "skipped"]
 STATUSES = (STATUS_OK, STATUS_WARN, STATUS_ERROR)
 NO_UNIT = "（未注明申报单位）"
 _ERROR, _WARNING, _INFO = (SEVERITY_LABELS[s] for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
 
-# How wide a column may grow before its text wraps, by heading (others: _CAP); a heading wider than _HEADING
-# wraps rather than widening its column (amounts have long headings and short values).
-_CAPS = {"文件": 28, UNIT: 20, PROJECT: 24, "说明": 60, "字段": 18, "字段路径": 22, "工作表": 16, "JSON 文件": 24,
-         "规则": 30}
-_CAP = 16
-_HEADING = 10
-_WRAPPED = frozenset({"文件", UNIT, PROJECT, "说明", "字段", "规则", "工作表", "JSON 文件", "字段路径"})
-
 
 def status_of(errors: int, warnings: int) -> str:
     return STATUS_ERROR if errors else STATUS_WARN if warnings else STATUS_OK
 
 
-def _utf16_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+def summary_links(link_base: str | None, row: Sequence[Any]) -> dict[int, str] | None:
+    """A 汇总 row's link: its file name to the returned workbook."""
+    url = file_url(link_base, row[S_FILE]) if row[S_FILE] else None
+    return {S_FILE: url} if url else None
+
+
+def finding_links(link_base: str | None, row: Sequence[Any]) -> dict[int, str] | None:
+    """A 问题清单 row's links: its file name to the returned workbook, its cell into it."""
+    shown = row[F_FILE]
+    if link_base is None or not shown:
+        return None
+    links: dict[int, str] = {}
+    for c, url in ((F_FILE, file_url(link_base, shown)), (F_CELL, cell_url(link_base, shown, row[F_SHEET],
+                                                                            row[F_CELL]))):
+        if url is not None:
+            links[c] = url
+    return links or None
 
 
 class _Sink:
-    """The summary workbook's file, given to XlsxWriter as a file object so that it can be let go: after a
-    failed write (a full disk) XlsxWriter's zip is left open, and when collected it would flush into the
-    full disk and print "Exception ignored…" with a trace on the user's terminal. Once closed, this file
-    takes and drops whatever still comes."""
+    """The summary workbook's file, given to ``zipfile`` as a file object so that it can be let go: after a
+    failed write (a full disk) the zip is left open, and when collected it would flush into the full disk and
+    print "Exception ignored…" with a trace on the user's terminal. Once closed, this file takes and drops
+    whatever still comes."""
 
     def __init__(self, path: Path) -> None:
         self._fh: BinaryIO | None = open(path, "xb")
@@ -104,6 +130,9 @@ class _Sink:
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         return self._fh.seek(offset, whence) if self._fh is not None else 0
 
+    def seekable(self) -> bool:
+        return True
+
     def flush(self) -> None:
         if self._fh is not None:
             self._fh.flush()
@@ -114,127 +143,94 @@ class _Sink:
             fh.close()
 
 
+_HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+
+
 class _Sheet:
-    """One data sheet, its column widths measured as rows pass (wrapped columns up to a cap).
+    """One data sheet as the parent keeps it: rows rendered by the workers (``sheet_rows``), numbered here into a
+    spill file, their links into two more (the ``<hyperlink>`` elements and their relationships); widths merged
+    as rows pass. At ``close`` XlsxWriter lays the sheet out (header, widths, filter, print setup) and the rows
+    are spliced in (``_assemble``). 汇总's rows are held (``hold``) until the cross-file findings are counted in."""
 
-    Excel and LibreOffice do not grow a row for wrapped text that a generated file leaves at the default
-    height, so each row's height is set from its text. Computed at the cap, it is the height at the final
-    width too: a column narrower than its cap holds no text longer than itself. So rows can be written as they
-    come (``spill=None``), or spilled and written at ``finish`` where they are amended first (汇总's counts)."""
-
-    def __init__(self, book: SummaryWorkbook, name: str, header: Sequence[str], spill: Path | None = None,
-                 money: Iterable[int] = ()) -> None:
-        self.book, self.name, self.header = book, name, tuple(header)
+    def __init__(self, book: SummaryWorkbook, name: str, columns: Columns, spill: Path, held: bool = False) -> None:
+        self.book, self.name, self.columns = book, name, columns
         self.ws = book.wb.add_worksheet(name)
-        self.money = frozenset(money)
-        self.caps = [_CAPS.get(h, _CAP) for h in header]
-        self.wrapped = [h in _WRAPPED for h in header]
-        self.widths = [min(text_width(h), _HEADING) + 2 for h in header]
-        self.filled = [False] * len(header)
+        self.part = f"xl/worksheets/sheet{self.ws.index + 1}.xml"
+        self.widths = columns.heading_widths()
+        self.filled = 0
         self.count = self.cut_rows = self.cut_cells = self.links = 0
-        self._path = spill
-        self._spill: BinaryIO | None = open(spill, "xb") if spill is not None else None
-        self._last_links: dict[int, tuple[str, Any]] = {}
-        if spill is None:
-            self._header()
+        self._paths = [spill.with_name(f"{spill.name}.{kind}") for kind in ("rows", "links", "rels", "held")]
+        self._rows, self._links, self._rels = (open(p, "xb") for p in self._paths[:3])
+        self._held: BinaryIO | None = open(self._paths[3], "xb") if held else None
 
-    def text(self, value: str) -> str:
-        value = clean(value)
-        if len(value) > EXCEL_MAX_CHARS // 2 and _utf16_len(value) > EXCEL_MAX_CHARS:
-            self.cut_cells += 1
-            keep = EXCEL_MAX_CHARS - len(_CUT_MARK)
-            value = value.encode("utf-16-le")[: 2 * keep].decode("utf-16-le", "ignore") + _CUT_MARK
-        return value
+    def merge(self, widths: Sequence[int], filled: int, cut: int) -> None:
+        """What a worker measured of its rows: the widest text per column, which columns hold anything, cut cells."""
+        self.filled |= filled
+        self.cut_cells += cut
+        mine = self.widths
+        for c, width in enumerate(widths):
+            if width > mine[c]:
+                mine[c] = width
 
-    def append(self, row: Sequence[Any], links: dict[int, str] | None = None, kind: str = "") -> None:
-        """A data row (with links by column, and a kind a spilled sheet's reader may ask for)."""
+    def take(self, rendered: RenderedRows) -> None:
+        rows, widths, filled, cut = rendered
+        self.merge(widths, filled, cut)
+        for xml, links in rows:
+            self.append(xml, links)
+
+    def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
+        """A row rendered here (the parent's own rows: files not read, cross-file findings)."""
+        rows = Rows(self.columns)
+        out = rows.add(row, links)
+        self.take(rows.done())
+        return out
+
+    def append(self, xml: str, links: tuple[Link, ...]) -> None:
+        """A rendered row, numbered; past Excel's row limit it is counted, not written (the sheet's last row
+        says so), and past its links a sheet a cell keeps its text without the link."""
         if self.count >= self.book.max_rows - 2:  # the header's row, and the last kept for the note on cuts
             self.cut_rows += 1
             return
-        widths, caps, filled = self.widths, self.caps, self.filled
-        out = list(row)
-        for c, value in enumerate(out):
-            if value is None:
-                continue
-            filled[c] = True
-            if isinstance(value, str):
-                value = out[c] = self.text(value)
-                if widths[c] < caps[c] and 2 * len(value) + 2 > widths[c]:
-                    widths[c] = max(widths[c], text_width(value) + 2)
-            elif c in self.money:
-                widths[c] = max(widths[c], len(f"{float(value):,.2f}") + 2)
-            else:
-                widths[c] = max(widths[c], len(str(value)) + 2)
         self.count += 1
-        if self._spill is not None:
-            pickle.dump((out, links, kind), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
-        else:
-            self._write(self.count, out, links)
+        number = str(self.count + 1)
+        if links:
+            room = EXCEL_MAX_LINKS - self.links
+            if len(links) > room:
+                xml = unlinked(self.columns, xml, {c for c, _, _ in links[max(room, 0):]})
+                links = links[:max(room, 0)]
+            for c, target, location in links:
+                self.links += 1
+                self._links.write(f'<hyperlink ref="{self.columns.letters[c]}{number}" r:id="rId{self.links}"'
+                                  f'{location}/>'.encode())
+                self._rels.write(f'<Relationship Id="rId{self.links}" Type="{_HYPERLINK_REL}" Target="{target}" '
+                                 'TargetMode="External"/>'.encode())
+        self._rows.write(xml.replace(ROW, number).encode())
 
-    def spilled(self) -> Iterator[tuple[list[Any], dict[int, str] | None, str]]:
-        assert self._spill is not None and self._path is not None
-        self._spill.close()
-        self._spill = None
-        with open(self._path, "rb") as fh:
+    def hold(self, row: Sequence[Any], rendered: SheetRow, kind: str) -> None:
+        """A 汇总 row kept (values and rendering) until ``held`` gives it back."""
+        assert self._held is not None
+        pickle.dump((row, rendered, kind), self._held, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def held(self) -> Iterator[tuple[list[Any], SheetRow, str]]:
+        assert self._held is not None
+        self._held.close()
+        self._held = None
+        with open(self._paths[3], "rb") as fh:
             while True:
                 try:
                     yield pickle.load(fh)
                 except EOFError:
                     break
-        os.unlink(self._path)
 
-    def _header(self) -> None:
-        ws, book = self.ws, self.book
-        for c, heading in enumerate(self.header):
-            ws.write_string(0, c, heading, book.heading)
-        ws.set_row(0, row_height(max(wrapped_lines(h, w) for h, w in zip(self.header, self.widths, strict=True))))
-
-    def _write(self, r: int, row: Sequence[Any], links: dict[int, str] | None) -> None:
-        """One row; a row whose text wraps onto more lines gets its height and top-aligned, wrapping cells (the
-        rest, most rows, are written without a format: half the cost)."""
-        book, ws, caps, wrapped = self.book, self.ws, self.caps, self.wrapped
-        lines = 1
-        for c, value in enumerate(row):
-            if wrapped[c] and isinstance(value, str) and 2 * len(value) + 2 > caps[c]:
-                lines = max(lines, wrapped_lines(value, caps[c]))
-        tall = lines > 1
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                url = links.get(c) if links else None
-                if url is not None and self.links < EXCEL_MAX_LINKS:
-                    self.links += 1
-                    ws.write_url(r, c, self._url(c, url, value), book.link_wrap if tall else book.link)
-                else:  # never a formula, whatever the text
-                    ws.write_string(r, c, value, (book.wrap if wrapped[c] else book.top) if tall else None)
-            elif c in self.money:
-                ws.write_number(r, c, float(value), book.money)
-            else:
-                ws.write_number(r, c, value, book.top if tall else None)
-        if tall:
-            ws.set_row(r, row_height(lines))
-
-    def _url(self, column: int, link: str, text: str) -> Any:
-        """XlsxWriter's parsed link showing ``text``, the column's last one kept: a file's findings come together
-        and link to it alike (a link always shows the same text: the file's name, or the cell)."""
-        last = self._last_links.get(column)
-        if last is None or last[0] != link:
-            from xlsxwriter.url import Url
-
-            url = Url(link)
-            url.text = text
-            last = self._last_links[column] = (link, url)
-        return last[1]
-
-    def finish(self, where: str, rows: Iterable[tuple[list[Any], dict[int, str] | None, str]] = ()) -> None:
-        """Write a spilled sheet's header and ``rows`` (the spilled ones, perhaps amended); then the note on
-        what had to be cut, widths, print setup, frozen header and autofilter."""
+    def lay_out(self, where: str) -> None:
+        """The sheet's frame in XlsxWriter: header, the note on what had to be cut, widths, print setup, frozen
+        header and autofilter; the rows go in when the workbook is assembled."""
         book, ws = self.book, self.ws
-        if self._path is not None:
-            self._header()
-            for r, (row, links, _) in enumerate(rows, start=1):
-                self._write(r, row, links)
+        for c, heading in enumerate(self.columns.header):
+            ws.write_string(0, c, heading, book.heading)
+        caps = self.columns.caps
+        ws.set_row(0, row_height(max(wrapped_lines(h, min(w, cap))  # at the columns' final widths
+                                     for h, w, cap in zip(self.columns.header, self.widths, caps, strict=True))))
         last = self.count
         if self.cut_rows or self.cut_cells:
             parts = ([f"另有 {self.cut_rows} 行超出 Excel 的行数上限（{EXCEL_MAX_ROWS:,} 行）未列出"]
@@ -243,13 +239,67 @@ class _Sheet:
                 if self.cut_cells else [])
             ws.write_string(last + 1, 0, f"本表不完整：{'；'.join(parts)}。完整内容见 {where}。", book.bold)
         for c, width in enumerate(self.widths):  # a column no row fills is hidden: no form of the batch has it
-            ws.set_column(c, c, min(width, self.caps[c]), None, {"hidden": not self.filled[c]})
-        ws.autofilter(0, 0, last, len(self.header) - 1)
+            ws.set_column(c, c, min(width, caps[c]), None, {"hidden": not self.filled >> c & 1})
+        ws.autofilter(0, 0, last, len(self.columns.header) - 1)
         book.print_setup(ws)
 
+    def close_spills(self) -> None:
+        for fh in (self._rows, self._links, self._rels, self._held):
+            if fh is not None:
+                fh.close()
+        self._held = None
+
+    def splice(self, frame: bytes, out: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """Write the sheet's part: XlsxWriter's frame with the rows after its header row, the extent they reach
+        and their links; streamed from the spill files, so memory stays flat however many rows."""
+        self.close_spills()
+        text = frame.decode("utf-8")
+        last = self.count + 1 + (1 if self.cut_rows or self.cut_cells else 0)
+        text = _DIMENSION.sub(f'<dimension ref="A1:{self.columns.letters[-1]}{last}"/>', text, count=1)
+        header_end = text.index("</row>", text.index("<sheetData")) + len("</row>")
+        links_at = _after_links.search(text, header_end)
+        assert links_at is not None
+        rows_path, links_path, rels_path = self._paths[:3]
+        big = os.path.getsize(rows_path) + os.path.getsize(links_path) > 1 << 30
+        member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+        member.compress_type = zipfile.ZIP_DEFLATED
+        with out.open(member, "w", force_zip64=big) as fh:
+            fh.write(text[:header_end].encode("utf-8"))
+            _copy(rows_path, fh)
+            fh.write(text[header_end:links_at.start()].encode("utf-8"))
+            if self.links:
+                fh.write(b"<hyperlinks>")
+                _copy(links_path, fh)
+                fh.write(b"</hyperlinks>")
+            fh.write(text[links_at.start():].encode("utf-8"))
+        if self.links:
+            rels = zipfile.ZipInfo(_rels_part(info.filename), date_time=info.date_time)
+            rels.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(rels, "w") as fh:
+                fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+                         b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">')
+                _copy(rels_path, fh)
+                fh.write(b"</Relationships>")
+
     def abort(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
+        self.close_spills()
+
+
+_DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
+# What follows <hyperlinks> in a worksheet (CT_Worksheet's sequence).
+_after_links = re.compile(r"<printOptions|<pageMargins|<pageSetup|<headerFooter|<rowBreaks|<colBreaks|"
+                          r"<customProperties|<cellWatches|<ignoredErrors|<smartTags|<drawing|<legacyDrawing|"
+                          r"<picture|<oleObjects|<controls|<webPublishItems|<tableParts|<extLst|</worksheet>")
+
+
+def _rels_part(part: str) -> str:
+    folder, name = part.rsplit("/", 1)
+    return f"{folder}/_rels/{name}.rels"
+
+
+def _copy(path: Path, out: IO[bytes]) -> None:
+    with open(path, "rb") as fh:
+        shutil.copyfileobj(fh, out, 1 << 20)
 
 
 @dataclass
@@ -278,84 +328,78 @@ class SummaryWorkbook:
 
         self.max_rows, self.link_base = max_rows, link_base
         spill = spill or path.parent
-        options: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": False,
-                                   "strings_to_numbers": False, "strings_to_urls": False, "tmpdir": str(spill)}
         self._sink = _Sink(path)
-        self.wb = xlsxwriter.Workbook(self._sink, options)
+        self._frame = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self._frame, {"in_memory": True, "strings_to_formulas": False,
+                                                    "strings_to_numbers": False, "strings_to_urls": False})
         self.wb.set_properties({"author": "perfgoal", "created": FIXED_TIME})
-        add = self.wb.add_format
-        self.bold = add({"bold": True})
-        self.heading = add({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
-        self.title = add({"bold": True, "font_size": 14})
-        self.top = add({"valign": "top"})
-        self.money = add({"num_format": "#,##0.00", "valign": "top"})
-        self.wrap = add({"text_wrap": True, "valign": "top"})
-        self.link = add({"font_color": "#0563C1", "underline": 1, "valign": "top"})
-        self.link_wrap = add({"font_color": "#0563C1", "underline": 1, "text_wrap": True, "valign": "top"})
+        formats = {}
+        for name, spec in STYLES.items():  # numbered now, in this order, as the workers' rows name them
+            fmt = formats[name] = self.wb.add_format(spec)
+            if fmt._get_xf_index() != STYLE[name]:
+                raise RuntimeError(f"XlsxWriter numbered format {name} {fmt._get_xf_index()}, not {STYLE[name]}")
+        self.bold, self.heading, self.title = formats["bold"], formats["heading"], formats["title"]
+        self.money = formats["money"]
         self.overview_ws = self.wb.add_worksheet(OVERVIEW_SHEET)  # first in the workbook, written last
-        self.summary = _Sheet(self, SUMMARY_SHEET, SUMMARY_HEADER, spill / ".summary-rows", _S_MONEY)
-        self.findings = _Sheet(self, FINDINGS_SHEET, FINDINGS_HEADER)
+        self.summary = _Sheet(self, SUMMARY_SHEET, SUMMARY_COLUMNS, spill / ".summary", held=True)
+        self.findings = _Sheet(self, FINDINGS_SHEET, FINDINGS_COLUMNS, spill / ".findings")
         self.tally = Overview()
-
-    # --- links ---------------------------------------------------------------------------------------
-    def file_url(self, shown: str) -> str | None:
-        """A link from the summary to a returned file, relative to the summary's folder; none for a name that is
-        not the file's own (bytes shown as ``\\xNN``) or that a link cannot carry (``#``; a ``%`` XlsxWriter may take
-        for an escape already made)."""
-        if self.link_base is None or any(ch in shown for ch in "\\#%"):
-            return None
-        return f"external:{self.link_base}/{shown}" if self.link_base else f"external:{shown}"
-
-    def cell_url(self, shown: str, sheet: str | None, cell: str | None) -> str | None:
-        base = self.file_url(shown)
-        if base is None or not sheet or not cell:
-            return None
-        return f"{base}#{cell_link(sheet, cell)}"
 
     # --- rows ----------------------------------------------------------------------------------------
     def add_row(self, row: Sequence[Any], kind: RowKind) -> None:
-        """A row of the 汇总 sheet (SUMMARY_HEADER): a declaration's, a file's without one, or a file's that was
-        listed but not read."""
-        url = self.file_url(row[S_FILE]) if row[S_FILE] else None
-        self.summary.append(row, {S_FILE: url} if url else None, kind)
+        """A row of the 汇总 sheet (SUMMARY_HEADER) rendered here: a file's without a declaration, or a file's that
+        was listed but not read."""
+        rows = Rows(SUMMARY_COLUMNS)
+        out = rows.add(row, summary_links(self.link_base, row))
+        self.add_rows([out], rows.done(), kind)
+
+    def add_rows(self, values: Sequence[Sequence[Any]], rendered: RenderedRows, kind: RowKind) -> None:
+        """汇总 rows as a worker rendered them, with their values as written (``Rows.add``)."""
+        rows, widths, filled, cut = rendered
+        self.summary.merge(widths, filled, cut)
+        for row, made in zip(values, rows, strict=True):
+            self.summary.hold(list(row), made, kind)
 
     def add_finding(self, row: Sequence[Any]) -> None:
-        """A row of the 问题清单 sheet (FINDINGS_HEADER)."""
+        """A row of the 问题清单 sheet (FINDINGS_HEADER) rendered here (the cross-file findings)."""
+        self.count_finding(row)
+        self.findings.add(row, finding_links(self.link_base, row))
+
+    def count_finding(self, row: Sequence[Any]) -> None:
         t = self.tally
         t.severities[row[F_SEVERITY]] += 1
         t.rules[row[F_CODE]] += 1
         t.unit_findings[row[F_UNIT] or NO_UNIT][row[F_SEVERITY]] += 1
-        shown = row[F_FILE]
-        links: dict[int, str] = {}
-        if self.link_base is not None and shown:
-            for c, url in ((F_FILE, self.file_url(shown)), (F_CELL, self.cell_url(shown, row[F_SHEET], row[F_CELL]))):
-                if url is not None:
-                    links[c] = url
-        self.findings.append(row, links or None)
 
     # --- the end ---------------------------------------------------------------------------------------
     def close(self, files: int, skipped: int, extra: dict[int, Counter[str]]) -> None:
-        """Write the 汇总 rows (with ``extra`` findings per declaration, by its place in the batch), the
-        问题清单 rows, the overview, and finish the workbook."""
+        """Write the 汇总 rows (with ``extra`` findings per declaration, by its place in the batch), lay out both
+        data sheets and the overview, and assemble the workbook."""
         t = self.tally
         t.files, t.skipped = files, skipped
-        self.summary.finish("json/ 中的 JSON 文件和 declarations.csv", self._amended(extra))
-        self.findings.finish("findings.csv")
+        summary = self.summary
+        for xml, links in self._amended(extra):
+            summary.append(xml, links)
+        summary.lay_out("json/ 中的 JSON 文件和 declarations.csv")
+        self.findings.lay_out("findings.csv")
         _write_overview(self)
         self.wb.close()
+        _assemble(self._frame.getvalue(), (self.summary, self.findings), self._sink)
         self._sink.close()
 
-    def _amended(self, extra: dict[int, Counter[str]]) -> Iterator[tuple[list[Any], dict[int, str] | None, str]]:
-        """The spilled 汇总 rows with the cross-file findings counted in, tallied for the overview."""
+    def _amended(self, extra: dict[int, Counter[str]]) -> Iterator[SheetRow]:
+        """The held 汇总 rows with the cross-file findings counted in (rendered again where they change), tallied
+        for the overview."""
         t = self.tally
         index = 0
-        for row, links, kind in self.summary.spilled():
+        for row, (xml, links), kind in self.summary.held():
             if kind == "declaration":
                 more = extra.get(index)
                 if more:
                     row[S_ERRORS] += more[_ERROR]
                     row[S_WARNINGS] += more[_WARNING]
                     row[S_STATUS] = status_of(row[S_ERRORS], row[S_WARNINGS])
+                    xml, links = render(SUMMARY_COLUMNS, row, summary_links(self.link_base, row))
                 index += 1
                 t.declarations += 1
                 t.statuses[row[S_STATUS]] += 1
@@ -364,11 +408,11 @@ class SummaryWorkbook:
                 t.current += row[_S_CURRENT] or 0
             elif kind == "unread":
                 t.unreadable += 1
-            yield row, links, kind
+            yield xml, links
 
     def abort(self) -> None:
         """Let go of the open files, quietly (the disk may be full); the staging area they are in is removed
-        by the caller. The workbook is not finished: its sheets' spill files are closed unwritten."""
+        by the caller."""
         for sheet in (self.summary, self.findings):
             try:
                 sheet.abort()
@@ -378,11 +422,6 @@ class SummaryWorkbook:
             self._sink.close()
         except OSError:
             pass
-        for ws in self.wb.worksheets():
-            try:
-                ws._opt_close()  # XlsxWriter's own clean-up of a constant-memory sheet's spill file
-            except (OSError, AttributeError):
-                pass
 
     def print_setup(self, ws: Any) -> None:
         """Landscape A4, one page wide, the header row repeated, frozen below it."""
@@ -391,6 +430,22 @@ class SummaryWorkbook:
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.freeze_panes(1, 0)
+
+
+def _assemble(frame: bytes, sheets: Sequence[_Sheet], sink: _Sink) -> None:
+    """The final workbook: XlsxWriter's parts as it made them, the data sheets with their rows spliced in."""
+    by_part = {sheet.part: sheet for sheet in sheets}
+    with zipfile.ZipFile(io.BytesIO(frame)) as source, \
+            zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        names = set(source.namelist())
+        for info in source.infolist():
+            sheet = by_part.get(info.filename)
+            if sheet is None:
+                out.writestr(info, source.read(info), compresslevel=6)
+            elif _rels_part(info.filename) in names:
+                raise RuntimeError(f"{info.filename} already has relationships")  # the frame holds no links
+            else:
+                sheet.splice(source.read(info), out, info)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -458,7 +513,7 @@ def _write_overview(book: SummaryWorkbook) -> None:
         for c, n in enumerate((t.unit_declarations[unit], found[_ERROR], found[_WARNING]), start=1):
             ws.write_number(unit_head + i, c, n, count)
         ws.write_string(unit_head + i, 4, status_of(found[_ERROR], found[_WARNING]), cell)
-        widths[0] = max(widths[0], min(_CAPS[UNIT], text_width(unit) + 2))
+        widths[0] = max(widths[0], min(CAPS[UNIT], text_width(unit) + 2))
     ws.autofilter(unit_head, 0, unit_head + len(units), len(header) - 1)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)

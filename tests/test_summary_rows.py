@@ -1,0 +1,109 @@
+"""The summary workbook's rows rendered by the workers (converter/sheet_rows.py) and spliced into XlsxWriter's
+frame (converter/summary.py): read back by independent parsers (openpyxl, python-calamine, LibreOffice), with
+the awkward text a returned file can carry, Excel's link limit, and the same rows rendered in a worker or in the
+parent giving the same workbook."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from converter import summary
+from converter.bulk import FileOutcome, WriteJson, Writer, process_file
+from converter.sheet_rows import ROW, STYLES, Columns, Rows
+
+from . import lo
+
+ROOT = Path(__file__).resolve().parent.parent
+AWKWARD = ["_x0041_ stays as typed", " leading and trailing spaces ", "a < b & c > d \"quoted\"",
+           "第一行\n第二行", "emoji 😀 and 𠀀", "tab\there", "=1+1 not a formula", "@SUM(A1)"]
+
+
+def _outcome(rel: str, messages: list[str], sheet: str = "表1") -> FileOutcome:
+    return FileOutcome(rel, findings=[(rel, "某单位", "某项目", sheet, f"D{19 + i}", "指标名称", "警告", "I010", m,
+                                       "indicators[0].name") for i, m in enumerate(messages)])
+
+
+def _write(folder: Path, outcomes: list[FileOutcome], link_base: str | None = "") -> Path:
+    folder.mkdir()
+    writer = Writer(folder, link_base=link_base)
+    for outcome in outcomes:
+        writer.add(outcome)
+    writer.close()
+    return folder / summary.SUMMARY_XLSX
+
+
+def test_awkward_text_reads_back_exactly(tmp_path: Path) -> None:
+    book = _write(tmp_path / "out", [_outcome("a.xlsx", AWKWARD)])
+    ws = openpyxl.load_workbook(book)[summary.FINDINGS_SHEET]
+    message = summary.FINDINGS_HEADER.index("说明") + 1
+    # openpyxl does not undo the _xHHHH_ escape in inline strings (Excel, calamine and LibreOffice do).
+    assert [ws.cell(r, message).value for r in range(3, 2 + len(AWKWARD))] == AWKWARD[1:]
+    cal = CalamineWorkbook.from_path(str(book)).get_sheet_by_name(summary.FINDINGS_SHEET).to_python()
+    assert [row[message - 1] for row in cal[1:]] == AWKWARD
+    tall = ws.row_dimensions[2 + AWKWARD.index("第一行\n第二行")]
+    assert tall.height == 30 and ws.cell(tall.index, message).alignment.wrap_text
+
+
+def test_links_lead_to_the_file_and_cell_and_stop_at_the_limit(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(summary, "EXCEL_MAX_LINKS", 5)
+    book = _write(tmp_path / "out", [_outcome("sub/a b.xlsx", ["一", "二", "三"], sheet="It's")], "../收到")
+    ws = openpyxl.load_workbook(book)[summary.FINDINGS_SHEET]
+    file_col, cell_col = (summary.FINDINGS_HEADER.index(h) + 1 for h in ("文件", "单元格"))
+    links = [(c.coordinate, c.hyperlink.target, c.hyperlink.location) for row in ws.iter_rows() for c in row
+             if c.hyperlink]
+    target = r"..\收到\sub\a%20b.xlsx"  # as Excel and XlsxWriter store a relative file link
+    assert links == [("A2", target, None), ("E2", target, "'It''s'!D19"), ("A3", target, None),
+                     ("E3", target, "'It''s'!D20"), ("A4", target, None)]
+    # Past the limit a cell keeps its text, without the link's look.
+    assert ws.cell(4, cell_col).value == "D21" and not ws.cell(4, cell_col).font.u
+    assert ws.cell(4, file_col).font.u == "single" and ws.cell(3, cell_col).font.u == "single"
+
+
+def test_a_worker_s_rendering_equals_the_parent_s(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    sample = ROOT / "examples" / "declarations-2020-03.xlsx"
+    (src / "a.xlsx").write_bytes(sample.read_bytes())
+    staged = tmp_path / "staged"
+    (staged / "json").mkdir(parents=True)
+    rendered = WriteJson(staged, process_file, "")(str(src / "a.xlsx"), "a.xlsx")
+    assert rendered.fragments is not None
+    plain = process_file(str(src / "a.xlsx"), "a.xlsx")
+    first = _write(tmp_path / "worker", [rendered])
+    second = _write(tmp_path / "parent", [plain])
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+
+
+def test_styles_are_numbered_as_the_rows_name_them(tmp_path: Path) -> None:
+    """A worker names a style by its index; the workbook's styles part holds them in that order."""
+    book = _write(tmp_path / "out", [_outcome("a.xlsx", ["一"])])
+    wb = openpyxl.load_workbook(book)
+    ws = wb[summary.FINDINGS_SHEET]
+    assert ws.cell(1, 1).font.b and ws.cell(1, 1).fill.fgColor.rgb.endswith("DDEBF7")  # "heading"
+    assert ws.cell(2, 1).font.color.rgb.endswith("0563C1")  # "link"
+    assert list(STYLES)[:2] == ["bold", "heading"]
+
+
+def test_rows_render_with_a_row_mark_only(tmp_path: Path) -> None:
+    rows = Rows(Columns(("文件", "说明")))
+    rows.add(["a.xlsx", "x" * 100])
+    ((xml, links),) = rows.done()[0]
+    assert xml.count(ROW) == 3 and not links and 'ht="30"' in xml
+
+
+def test_libreoffice_opens_the_spliced_workbook(tmp_path: Path) -> None:
+    lo.require_libreoffice()
+    book = _write(tmp_path / "out", [_outcome("a.xlsx", AWKWARD), _outcome("b.xlsx", ["二"])])
+    (resaved,) = lo.convert([book], "xlsx", tmp_path / "lo")
+    cal = CalamineWorkbook.from_path(str(resaved)).get_sheet_by_name(summary.FINDINGS_SHEET).to_python()
+    message = summary.FINDINGS_HEADER.index("说明")
+    assert [row[message] for row in cal[1:]] == [*AWKWARD, "二"]
