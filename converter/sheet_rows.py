@@ -15,6 +15,7 @@ too: a column narrower than its cap holds no text longer than itself.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 from .feedback import cell_link
 from .fields import HEADER
 from .flat import printable as clean
-from .sheettext import row_height, text_width, wrapped_lines
+from .sheettext import MAX_LINES, row_height, text_width, wrapped_lines
 
 ROW = "\x00"  # the row number, filled in by the parent; no cell text holds it (``clean`` output is XML text)
 EXCEL_MAX_CHARS = 32_767  # UTF-16 code units in one cell
@@ -44,6 +45,7 @@ STYLES: dict[str, dict[str, Any]] = {
 }
 STYLE = {name: index for index, name in enumerate(STYLES, start=1)}
 _TOP, _MONEY, _WRAP, _LINK, _LINK_WRAP = (STYLE[n] for n in ("top", "money", "wrap", "link", "link_wrap"))
+_TOP_S, _MONEY_S, _WRAP_S, _LINK_S, _LINK_WRAP_S = (f' s="{i}"' for i in (_TOP, _MONEY, _WRAP, _LINK, _LINK_WRAP))
 
 # How wide a column may grow before its text wraps, by heading (others: CAP); a heading wider than HEADING
 # wraps rather than widening its column (amounts have long headings and short values).
@@ -72,11 +74,13 @@ class Columns:
     caps: tuple[int, ...] = field(init=False)
     wrapped: tuple[bool, ...] = field(init=False)
     letters: tuple[str, ...] = field(init=False)
+    starts: tuple[str, ...] = field(init=False)  # each column's cell as it begins: <c r="B\0"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "caps", tuple(CAPS.get(h, CAP) for h in self.header))
         object.__setattr__(self, "wrapped", tuple(h in _WRAPPED for h in self.header))
         object.__setattr__(self, "letters", tuple(_letters(c) for c in range(len(self.header))))
+        object.__setattr__(self, "starts", tuple(f'<c r="{letter}{ROW}"' for letter in self.letters))
 
     def heading_widths(self) -> list[int]:
         return [min(text_width(h), HEADING) + 2 for h in self.header]
@@ -102,7 +106,7 @@ def link_parts(url: str) -> tuple[str, str]:
     return xml_attribute(parsed._target()), f' location="{xml_attribute(anchor)}"' if anchor else ""
 
 
-_XML_ESCAPES = re.compile(r"[&<>]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x")  # text that needs more than copying
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
@@ -110,23 +114,19 @@ _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 def _xml_text(text: str) -> str:
     """Cell text as XlsxWriter writes it: ``_xHHHH_`` taken literally, control characters escaped so, then XML's
     own escapes."""
+    if not _SPECIAL.search(text):
+        return text
     if "_x" in text:
         text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
     text = _CONTROL.sub(lambda m: f"_x{ord(m[1]):04X}_", text)
     if "\ufffe" in text or "\uffff" in text:
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    if _XML_ESCAPES.search(text):
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def xml_attribute(text: str) -> str:
     return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("\n", "&#xA;"))
-
-
-def _number(value: float) -> str:
-    return f"{value:.16G}"
 
 
 class Rows:
@@ -142,6 +142,8 @@ class Rows:
 
     def text(self, value: str) -> str:
         """A cell's text as the sheet holds it: printable, and cut at Excel's limit with a mark saying so."""
+        if value.isascii() and len(value) <= EXCEL_MAX_CHARS:  # most cells: nothing to do
+            return value
         value = clean(value)
         if len(value) > EXCEL_MAX_CHARS // 2 and _utf16_len(value) > EXCEL_MAX_CHARS:
             self.cut += 1
@@ -155,20 +157,25 @@ class Rows:
         widths, caps, wrapped, money = self.widths, columns.caps, columns.wrapped, columns.money
         out = list(row)
         lines = 1
+        filled = self.filled
         for c, value in enumerate(out):
             if value is None:
                 continue
-            self.filled |= 1 << c
+            filled |= 1 << c
             if isinstance(value, str):
                 value = out[c] = self.text(value)
-                if widths[c] < caps[c] and 2 * len(value) + 2 > widths[c]:
-                    widths[c] = max(widths[c], text_width(value) + 2)
-                if wrapped[c] and _may_wrap(value, caps[c]):
-                    lines = max(lines, wrapped_lines(value, caps[c]))
+                bound = 2 * len(value) + 2  # two units a character at most
+                if (bound > widths[c] and widths[c] < caps[c]) or (wrapped[c] and (bound > caps[c] or "\n" in value)):
+                    width = text_width(value)
+                    if widths[c] < caps[c] and width + 2 > widths[c]:
+                        widths[c] = width + 2
+                    if wrapped[c]:
+                        lines = max(lines, _lines(value, width, caps[c]))
             elif c in money:
                 widths[c] = max(widths[c], len(f"{float(value):,.2f}") + 2)
             else:
                 widths[c] = max(widths[c], len(str(value)) + 2)
+        self.filled = filled
         self.rows.append(render(columns, out, links, lines))
         return out
 
@@ -176,47 +183,47 @@ class Rows:
         return self.rows, self.widths, self.filled, self.cut
 
 
-def _may_wrap(text: str, cap: int) -> bool:
-    """Whether a text can take more than a line: a line break, or wider than the column's cap at two units a
-    character (the cheap bound; ``wrapped_lines`` counts)."""
-    return 2 * len(text) + 2 > cap or "\n" in text
+def _lines(text: str, width: int, cap: int) -> int:
+    """``wrapped_lines`` for a text whose width is known."""
+    if "\n" in text:
+        return wrapped_lines(text, cap)
+    return min(MAX_LINES, max(1, math.ceil(width / max(1.0, cap - 1))))
 
 
 def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None, lines: int | None = None) -> SheetRow:
     """One row's XML: a row whose text wraps onto more lines gets its height and top-aligned, wrapping cells (the
     rest, most rows, are written without a format: half the size)."""
-    caps, wrapped, letters = columns.caps, columns.wrapped, columns.letters
+    caps, wrapped, starts = columns.caps, columns.wrapped, columns.starts
     if lines is None:
         lines = 1
         for c, value in enumerate(row):
-            if wrapped[c] and isinstance(value, str) and _may_wrap(value, caps[c]):
-                lines = max(lines, wrapped_lines(value, caps[c]))
+            if wrapped[c] and isinstance(value, str):
+                lines = max(lines, _lines(value, text_width(value), caps[c]))
     tall = lines > 1
     cells = []
     made: list[Link] = []
     for c, value in enumerate(row):
         if value is None:
             continue
-        ref = f'<c r="{letters[c]}{ROW}"'
         if isinstance(value, str):
             url = links.get(c) if links else None
             if url is not None:
                 made.append((c, *link_parts(url)))
-                style: int | None = _LINK_WRAP if tall else _LINK
+                s = _LINK_WRAP_S if tall else _LINK_S
             else:
-                style = (_WRAP if wrapped[c] else _TOP) if tall else None
-            space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
-            s = f' s="{style}"' if style else ""
-            cells.append(f'{ref}{s} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+                s = (_WRAP_S if wrapped[c] else _TOP_S) if tall else ""
+            t = _T_SPACE if value[:1].isspace() or value[-1:].isspace() else "<t>"
+            cells.append(f'{starts[c]}{s} t="inlineStr"><is>{t}{_xml_text(value)}</t></is></c>')
         elif c in columns.money:
-            cells.append(f'{ref} s="{_MONEY}"><v>{_number(float(value))}</v></c>')
+            cells.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
         else:
-            s = f' s="{_TOP}"' if tall else ""
-            cells.append(f"{ref}{s}><v>{_number(value)}</v></c>")
-    height = f' ht="{row_height(lines):g}" customHeight="1"' if tall else ""
-    return f'<row r="{ROW}"{height}>{"".join(cells)}</row>', tuple(made)
+            cells.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
+    if tall:
+        return f'<row r="{ROW}" ht="{row_height(lines):g}" customHeight="1">{"".join(cells)}</row>', tuple(made)
+    return f'<row r="{ROW}">{"".join(cells)}</row>', tuple(made)
 
 
+_T_SPACE = '<t xml:space="preserve">'
 _LINKED_CELL = re.compile(rf'<c r="([A-Z]+){ROW}" s="({_LINK}|{_LINK_WRAP})"')
 
 
