@@ -490,7 +490,7 @@ class Writer:
         self._declarations = self._open(DECLARATIONS_CSV, DECLARATION_HEADER)
         self.link_base = link_base
         self.book = SummaryWorkbook(folder / SUMMARY_XLSX, spill, max_rows, link_base)
-        self.cross = CrossIndex()
+        self.cross = CrossIndex(spill / ".cross.sqlite" if spill is not None else None)
         self.files = 0
         self.declarations = 0
         self.skipped = 0
@@ -555,6 +555,7 @@ class Writer:
             extra[index][SEVERITY_LABELS[finding.severity]] += 1
             self._findings.write(finding_csv([row]))
             self.book.add_finding(row)
+        self.cross.close()
         for fh in self._files:
             fh.close()
         self.book.close(self.files, self.skipped, extra)
@@ -567,6 +568,7 @@ class Writer:
                 fh.close()
             except OSError:
                 pass
+        self.cross.close()
         self.book.abort()
 
 

@@ -3,19 +3,23 @@ declared in two files (a resubmission), and, where a batch holds two consecutive
 同名项目上年预算额 against the project total declared the year before, with 上年预算执行数 noted against it.
 
 Bulk conversion feeds every declaration's key to a ``CrossIndex`` as its outcome streams past (a few values
-per declaration) and asks for the findings once the batch is read. The rules are declared in the catalogue
-(``rules.py``, codes X…) like every other; they have no per-declaration check, so they run
-only here.
+per declaration) and asks for the findings once the batch is read. The index is an SQLite file in the run's
+staging area, so the parent's memory does not grow with the folder; only the groups of two or more
+declarations are read back. The rules are declared in the catalogue (``rules.py``, codes X…) like every other;
+they have no per-declaration check, so they run only here.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from .findings import Finding
 from .model import Declaration
@@ -57,21 +61,44 @@ class _Seen:
 
 
 class CrossIndex:
-    """Declarations by unit and project, as they stream past; ``findings`` once the batch is read."""
+    """Declarations by unit and project, as they stream past; ``findings`` once the batch is read.
 
-    def __init__(self) -> None:
-        self._groups: dict[tuple[str, str], list[_Seen]] = {}
+    Kept in an SQLite file at ``path`` (the caller's staging area, removed with it), or in memory without one."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.execute("CREATE TABLE seen (unit_key TEXT, project_key TEXT, idx INTEGER, file TEXT, sheet TEXT, "
+                         "unit TEXT, project TEXT, year INTEGER, profile TEXT, total TEXT, prior TEXT, executed TEXT)")
+        self._db.execute("BEGIN")
 
     def add(self, index: int, file: str, sheet: str | None, key: CrossKey) -> None:
         if not key.unit or not key.project:
             return  # nothing to tell two declarations apart by
-        self._groups.setdefault((_same(key.unit), _same(key.project)), []).append(_Seen(index, file, sheet, key))
+        self._db.execute("INSERT INTO seen VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            _same(key.unit), _same(key.project), index, file, sheet, key.unit, key.project, key.year, key.profile,
+            *(None if v is None else str(v) for v in (key.total, key.prior_budget, key.prior_executed))))
 
     def findings(self) -> list[tuple[int, CrossKey, Finding]]:
         """(declaration index, its key, finding) in the batch's order."""
-        found = [hit for group in self._groups.values() if len(group) > 1 for hit in _group(group)]
+        rows = self._db.execute(
+            "SELECT s.* FROM seen s JOIN (SELECT unit_key, project_key FROM seen GROUP BY unit_key, project_key "
+            "HAVING COUNT(*) > 1) g USING (unit_key, project_key) ORDER BY s.unit_key, s.project_key, s.idx")
+        found: list[tuple[int, CrossKey, Finding]] = []
+        for _, group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
+            found.extend(_group([_seen(r) for r in group]))
         found.sort(key=lambda hit: (hit[0], hit[2].code))
         return found
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _seen(row: tuple[Any, ...]) -> _Seen:
+    _, _, index, file, sheet, unit, project, year, profile, *amounts = row
+    total, prior, executed = (None if v is None else Decimal(v) for v in amounts)
+    return _Seen(index, file, sheet, CrossKey(unit, project, year, profile, total, prior, executed))
 
 
 def _group(group: list[_Seen]) -> Iterator[tuple[int, CrossKey, Finding]]:
