@@ -26,7 +26,6 @@ import shutil
 import signal
 import sys
 import threading
-from collections import Counter, defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -549,10 +548,12 @@ class Writer:
     def close(self) -> None:
         """The cross-file findings (last in findings.csv and 问题清单, counted in their declarations' rows), then
         every output finished."""
-        extra: defaultdict[int, Counter[str]] = defaultdict(Counter)
+        extra: dict[int, list[int]] = {}  # errors and warnings more, by declaration
         for index, key, finding in self.cross.findings():
             row = finding_row(finding, key.unit, key.profile)
-            extra[index][SEVERITY_LABELS[finding.severity]] += 1
+            more = extra.setdefault(index, [0, 0])
+            more[0] += finding.severity == Severity.ERROR
+            more[1] += finding.severity == Severity.WARNING
             self._findings.write(finding_csv([row]))
             self.book.add_finding(row)
         self.cross.close()

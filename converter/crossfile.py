@@ -12,6 +12,7 @@ they have no per-declaration check, so they run only here.
 from __future__ import annotations
 
 import itertools
+import pickle
 import re
 import sqlite3
 import unicodedata
@@ -80,16 +81,23 @@ class CrossIndex:
             _same(key.unit), _same(key.project), index, file, sheet, key.unit, key.project, key.year, key.profile,
             *(None if v is None else str(v) for v in (key.total, key.prior_budget, key.prior_executed))))
 
-    def findings(self) -> list[tuple[int, CrossKey, Finding]]:
-        """(declaration index, its key, finding) in the batch's order."""
-        rows = self._db.execute(
+    def findings(self) -> Iterator[tuple[int, CrossKey, Finding]]:
+        """(declaration index, its key, finding) in the batch's order. They are put aside in the database and
+        read back in order, so that a batch of many resubmissions does not hold its findings in memory."""
+        db = self._db
+        db.execute("CREATE TABLE found (idx INTEGER, code TEXT, seq INTEGER, hit BLOB)")
+        rows = db.execute(
             "SELECT s.* FROM seen s JOIN (SELECT unit_key, project_key FROM seen GROUP BY unit_key, project_key "
             "HAVING COUNT(*) > 1) g USING (unit_key, project_key) ORDER BY s.unit_key, s.project_key, s.idx")
-        found: list[tuple[int, CrossKey, Finding]] = []
+        seq = 0
         for _, group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
-            found.extend(_group([_seen(r) for r in group]))
-        found.sort(key=lambda hit: (hit[0], hit[2].code))
-        return found
+            for index, key, finding in _group([_seen(r) for r in group]):
+                seq += 1
+                db.execute("INSERT INTO found VALUES (?, ?, ?, ?)",
+                           (index, finding.code, seq, pickle.dumps((key, finding), pickle.HIGHEST_PROTOCOL)))
+        for index, hit in db.execute("SELECT idx, hit FROM found ORDER BY idx, code, seq"):
+            key, finding = pickle.loads(hit)
+            yield index, key, finding
 
     def close(self) -> None:
         self._db.close()

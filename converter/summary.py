@@ -372,7 +372,7 @@ class SummaryWorkbook:
         t.unit_findings[row[F_UNIT] or NO_UNIT][row[F_SEVERITY]] += 1
 
     # --- the end ---------------------------------------------------------------------------------------
-    def close(self, files: int, skipped: int, extra: dict[int, Counter[str]]) -> None:
+    def close(self, files: int, skipped: int, extra: dict[int, list[int]]) -> None:
         """Write the 汇总 rows (with ``extra`` findings per declaration, by its place in the batch), lay out both
         data sheets and the overview, and assemble the workbook."""
         t = self.tally
@@ -387,7 +387,7 @@ class SummaryWorkbook:
         _assemble(self._frame.getvalue(), (self.summary, self.findings), self._sink)
         self._sink.close()
 
-    def _amended(self, extra: dict[int, Counter[str]]) -> Iterator[SheetRow]:
+    def _amended(self, extra: dict[int, list[int]]) -> Iterator[SheetRow]:
         """The held 汇总 rows with the cross-file findings counted in (rendered again where they change), tallied
         for the overview."""
         t = self.tally
@@ -396,8 +396,8 @@ class SummaryWorkbook:
             if kind == "declaration":
                 more = extra.get(index)
                 if more:
-                    row[S_ERRORS] += more[_ERROR]
-                    row[S_WARNINGS] += more[_WARNING]
+                    row[S_ERRORS] += more[0]
+                    row[S_WARNINGS] += more[1]
                     row[S_STATUS] = status_of(row[S_ERRORS], row[S_WARNINGS])
                     xml, links = render(SUMMARY_COLUMNS, row, summary_links(self.link_base, row))
                 index += 1
