@@ -4,6 +4,12 @@ Every command answers with a message and an exit code, whatever happens: a bad o
 that cannot be written, a JSON file of any depth, a closed or full stdout, a console that cannot show a
 character, Ctrl-C. JSON goes to stdout as UTF-8 bytes whatever the console's encoding (the bytes are what
 a redirect saves); text output replaces what the console cannot show.
+
+Start-up is part of every command's time (``perfgoal check`` on one form is mostly start-up), so this module
+imports only what parsing the command line needs — the standard library and the light ``options``,
+``profile_files`` and ``severity`` — and each command imports its own machinery (pydantic and the model, the
+readers, XlsxWriter, openpyxl, Dask) when it runs: ``--help``, ``rules`` and ``schema`` never load the readers.
+``tests/test_startup.py`` holds every command to that; ``bench/startup.py`` times them.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from __future__ import annotations
 import argparse
 import errno
 import io
-import json
 import math
 import os
 import re
@@ -19,22 +24,25 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from . import canonical
-from .atomic import WouldOverwriteInput, guard, write_text
-from .findings import SEVERITY_LABELS, Finding, Severity, count_by_severity
-from .model import YEAR_MAX, YEAR_MIN
-from .places import finding_order, place_text
-from .pool import MAX_JOBS
-from .profile import DEFAULT_PROFILE, profile_names, unknown_profile
-from .reading import DEFAULT_TIMEOUT, FileResult, read_files
-from .rules import CATALOGUE
-from .sheettext import text_width
-from .syserrors import os_phrase, os_reason, trim_detail
+from .options import DEFAULT_TIMEOUT, MAX_JOBS, MAX_TIMEOUT, MIN_TIMEOUT
+from .profile_files import DEFAULT_PROFILE, profile_names, unknown_profile
+from .severity import SEVERITY_LABELS, Severity
+
+if TYPE_CHECKING:
+    from .findings import Finding
+    from .reading import FileResult
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "PERFGOAL_DEBUG"  # set to see the Python trace of an internal error
+
+# pydantic looks for plugins the first time it builds a model: a scan of the entry points of every installed
+# distribution, 2–3 ms of every command that reads a form, for plugins this program never uses (importing
+# ``importlib.metadata`` for it, ~15 ms, pydantic does whatever the setting). The variable is pydantic's own
+# switch; it is set here, before any command imports pydantic, and only when the user has not set it
+# (``PYDANTIC_DISABLE_PLUGINS=`` — empty — loads them again). Worker processes inherit it.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 # --- output --------------------------------------------------------------------------------------------
@@ -138,6 +146,8 @@ def _abandon_stdout() -> None:
 
 
 def _stdout_failed(problem: StdoutUnavailable) -> int:
+    from .syserrors import os_reason
+
     _abandon_stdout()
     error = problem.error
     if isinstance(error, BrokenPipeError):  # ``perfgoal check … | head``: the reader had what it wanted
@@ -150,6 +160,8 @@ def _stdout_failed(problem: StdoutUnavailable) -> int:
 
 
 def cannot_write(path: Path, exc: OSError) -> int:
+    from .syserrors import os_reason
+
     warn(f"{path}：无法写入，{os_reason(exc)}")
     return EXIT_UNREADABLE
 
@@ -173,6 +185,8 @@ def _report_unreadable(results: list[FileResult]) -> bool:
 
 def _output_names(results: list[FileResult]) -> list[tuple[Path, str]]:
     """One file name per declaration: ``<input stem>.json``, or ``-01``, ``-02``… when a file holds several."""
+    from . import canonical
+
     taken: set[str] = set()
     out = []
     for r in results:
@@ -188,6 +202,10 @@ def _output_names(results: list[FileResult]) -> list[tuple[Path, str]]:
 
 
 def cmd_to_json(args: argparse.Namespace) -> int:
+    from . import canonical
+    from .atomic import WouldOverwriteInput, guard, write_text
+    from .reading import read_files
+
     inputs = [Path(p) for p in args.inputs]
     results = read_files([str(p) for p in inputs], run_rules=False, timeout=args.timeout, profile=args.profile)
     bad = _report_unreadable(results)
@@ -217,7 +235,7 @@ def _profiles_of(result: FileResult) -> str:
     return f"（表式：{'、'.join(names)}）" if names else ""
 
 
-_MIN_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+_MIN_SEVERITY = {s.value: s for s in Severity}
 _CELL_WIDTH = 8  # the place column of a finding line: D19, AA123, 第31行
 
 
@@ -230,12 +248,17 @@ def _shown(f: Finding, least: Severity) -> bool:
 
 
 def _counts(findings: list[Finding]) -> str:
+    from .findings import count_by_severity
+
     counts = count_by_severity(findings)
     return "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
 
 
 def _finding_line(f: Finding) -> str:
     """One finding under its file and declaration: where (a text export's line as 第N行), how bad, what."""
+    from .places import place_text
+    from .sheettext import text_width
+
     place = place_text(f.sheet, f.cell) or ""
     pad = " " * max(1, _CELL_WIDTH - text_width(place))
     return f"    {place}{pad}{SEVERITY_LABELS[f.severity]} {f.code} {f.message}"
@@ -252,6 +275,8 @@ def _declaration_heading(sheet: str | None, project: str | None) -> str:
 
 def _check_text(results: list[FileResult], least: Severity) -> None:
     """Findings grouped per file and declaration, in sheet and cell order; a line per file and a total."""
+    from .places import finding_order
+
     for r in results:
         if not r.declarations:
             first = r.findings[0] if r.findings else None
@@ -283,6 +308,10 @@ def _check_text(results: list[FileResult], least: Severity) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     """Text for a console (``--min-severity``, default warning and up; info is counted, not listed) or every
     finding as JSON (all of them unless ``--min-severity`` is given); the exit code counts every error."""
+    import json
+
+    from .reading import read_files
+
     results = read_files(list(args.inputs), timeout=args.timeout, profile=args.profile)
     findings = [f for r in results for f in r.all_findings()]
     if args.format == "json":
@@ -311,8 +340,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_to_xlsx(args: argparse.Namespace) -> int:
+    from .atomic import WouldOverwriteInput, guard
     from .json_input import JsonRejected, load_declarations
     from .profile import load_profile
+    from .syserrors import os_reason
     from .writers.xlsx import MixedProfilesError, unplaceable, write_workbook
 
     source, target = Path(args.input), Path(args.output)
@@ -347,6 +378,7 @@ def cmd_to_xlsx(args: argparse.Namespace) -> int:
 def cmd_bulk(args: argparse.Namespace) -> int:
     from .bulk import BulkRefused, run_bulk
     from .feedback import FEEDBACK_DIR
+    from .syserrors import os_reason
 
     out_dir = Path(args.output)
     try:
@@ -371,13 +403,17 @@ def cmd_bulk(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from . import canonical
+
     emit_json(json.dumps(canonical.json_schema(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     from .profile import load_profile
-    from .rules import rule_source
+    from .rules import CATALOGUE, rule_source
 
     profile = load_profile(args.profile) if args.profile else None
     for r in CATALOGUE.values():
@@ -400,9 +436,6 @@ def _jobs(text: str) -> int:
     return value
 
 
-MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 86_400.0  # seconds a file may take: a reader needs some; a day is plenty
-
-
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -416,6 +449,8 @@ def _seconds(text: str) -> float:
 
 
 def _year(text: str) -> int:
+    from .model import YEAR_MAX, YEAR_MIN
+
     if not text.strip().isdigit() or not YEAR_MIN <= int(text) <= YEAR_MAX:
         raise argparse.ArgumentTypeError(f"应为 {YEAR_MIN}–{YEAR_MAX} 之间的四位年度，收到“{text}”")
     return int(text)
@@ -431,19 +466,20 @@ def _default_jobs() -> int:
     return min(MAX_JOBS, (os.cpu_count() or 1) + 1)
 
 
-# argparse's own messages, in Chinese (pattern of the English text, Chinese template of its groups).
+# argparse's own messages, in Chinese (pattern of the English text, Chinese template of its groups). Patterns
+# are compiled when a message is translated (``re`` caches them), not on every start.
 _ARGPARSE_MESSAGES = (
-    (re.compile(r"the following arguments are required: (.*)"), "缺少必需的参数：{0}"),
-    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
-    (re.compile(r"invalid choice: (.*?) \(choose from (.*)\)"), "取值 {0} 无效（可选：{1}）"),
-    (re.compile(r"invalid \S+ value: (.*)"), "取值 {0} 无效"),
-    (re.compile(r"expected one argument"), "后面缺少取值"),
-    (re.compile(r"expected at least one argument"), "后面至少需要一个取值"),
-    (re.compile(r"expected at most one argument"), "后面最多只能有一个取值"),
-    (re.compile(r"expected (\d+) arguments?"), "后面需要 {0} 个取值"),
-    (re.compile(r"ambiguous option: (\S+) could match (.*)"), "选项 {0} 有歧义，可能是：{1}"),
-    (re.compile(r"not allowed with argument (.*)"), "不能与 {0} 同时使用"),
-    (re.compile(r"one of the arguments (.*) is required"), "须给出 {0} 之一"),
+    (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
+    (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
+    (r"invalid choice: (.*?) \(choose from (.*)\)", "取值 {0} 无效（可选：{1}）"),
+    (r"invalid \S+ value: (.*)", "取值 {0} 无效"),
+    (r"expected one argument", "后面缺少取值"),
+    (r"expected at least one argument", "后面至少需要一个取值"),
+    (r"expected at most one argument", "后面最多只能有一个取值"),
+    (r"expected (\d+) arguments?", "后面需要 {0} 个取值"),
+    (r"ambiguous option: (\S+) could match (.*)", "选项 {0} 有歧义，可能是：{1}"),
+    (r"not allowed with argument (.*)", "不能与 {0} 同时使用"),
+    (r"one of the arguments (.*) is required", "须给出 {0} 之一"),
 )
 
 
@@ -453,7 +489,7 @@ def _chinese_argparse(message: str) -> str:
     if prefixed:
         name, message = prefixed.groups()
     for pattern, template in _ARGPARSE_MESSAGES:
-        found = pattern.fullmatch(message)
+        found = re.fullmatch(pattern, message)
         if found:
             message = template.format(*found.groups())
             break
@@ -567,6 +603,8 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
+        from .syserrors import os_phrase, trim_detail
+
         reason = os_phrase(exc) if isinstance(exc, OSError) else type(exc).__name__
         warn(f"内部错误（{reason}：{trim_detail(str(exc))}），已停止；请把这一行告诉维护人员"
              f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）")

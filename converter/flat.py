@@ -13,7 +13,9 @@ findings.csv; the JSON keeps the exact text.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .fields import COLUMNS, HEADER, get_field
@@ -85,11 +87,39 @@ def _period(value: str | None, profile: str) -> str | None:
         return value
 
 
+_COLUMN_KEYS = tuple(COLUMNS)
+_COLUMNS_OF = operator.attrgetter(*_COLUMN_KEYS)
+_PERIOD_AT = _COLUMN_KEYS.index("period")
+
+
+def _plain_texts(values: tuple[Any, ...]) -> bool:
+    """Whether every value is None or text that is valid UTF-8 as it stands (no lone surrogate), so that
+    ``_text`` would only neutralise formulas: one check for a whole row (``join`` refuses what is not text)."""
+    try:
+        "".join([v for v in values if v is not None]).encode("utf-8")
+    except (UnicodeEncodeError, TypeError):
+        return False
+    return True
+
+
 def _indicator(ind: Indicator, profile: str) -> Row:
-    values = tuple(_period(ind.period, profile) if key == "period" else _text(getattr(ind, key)) for key in COLUMNS)
-    parts = row_parts(ind.target, ind.comparator, ind.unit)
+    """An indicator's columns, then the parsed view of its target. Every cell of a table passes here, so the
+    common case (text, or nothing) is checked once per row, not once per cell."""
+    values: tuple[Any, ...] = _COLUMNS_OF(ind)
+    if _plain_texts(values):
+        cells = [v if v is None or not v.startswith(_FORMULA_START) else f"'{v}" for v in values]  # as csv_field
+    else:
+        cells = [_text(v) for v in values]
+    cells[_PERIOD_AT] = _period(values[_PERIOD_AT], profile)
+    return (*cells, *_parsed(ind.target, ind.comparator, ind.unit))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(target: str | None, comparator: str | None, unit: str | None) -> Row:
+    """The parsed view's columns of a row (kind, comparator, number, unit): remembered, as ``row_parts`` is."""
+    parts = row_parts(target, comparator, unit)
     number = format(parts.number, "f") if parts.number is not None else None
-    return (*values, _KINDS[parts.kind], csv_field(parts.comparator), number, _text(parts.unit))
+    return _KINDS[parts.kind], csv_field(parts.comparator), number, _text(parts.unit)
 
 
 def indicator_rows(file: str, sheet: str | None, decl: Declaration) -> list[Row]:

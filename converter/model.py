@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -240,6 +240,46 @@ class Indicator(BaseModel):
     period: Annotated[Period | None, Meta(Kind.PERIOD, new=True)] = _field("指标期间", new=True)
 
 
+_M = TypeVar("_M", bound=BaseModel)
+_INDICATOR_EMPTY: dict[str, Any] = dict.fromkeys(Indicator.model_fields)
+_PERIODS = ("annual", "long_term")
+_setattr = object.__setattr__
+
+
+def _built(model: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """A model holding ``values`` (every field, in the model's order) as pydantic's constructors leave it."""
+    built = model.__new__(model)
+    _setattr(built, "__dict__", values)
+    _setattr(built, "__pydantic_fields_set__", fields_set)
+    _setattr(built, "__pydantic_extra__", None)
+    _setattr(built, "__pydantic_private__", None)
+    return built
+
+
+def indicator(**fields: Any) -> Indicator:
+    """``Indicator(**fields)``: the same model, validated only where validation could change or refuse a value.
+
+    For a text that ``str.isprintable`` (no line break, tab or control character) and fits one cell,
+    ``clean_text`` only trims, so it is trimmed here; a period is one of the Literal's values or validated; any
+    other value goes through pydantic in full, which also raises what it would raise. Readers read every cell
+    once, cleaning it and reporting what they changed; validating each row again would double the model's part
+    of reading a table of hundreds of rows."""
+    values = dict(_INDICATOR_EMPTY)
+    for key, value in fields.items():
+        if key not in values:
+            return Indicator(**fields)
+        if value is not None:
+            if key == "period":
+                if value.__class__ is not str or value not in _PERIODS:
+                    return Indicator(**fields)
+            elif value.__class__ is str and value.isprintable() and len(value) <= MAX_CELL_CHARS:
+                value = value.strip() or None
+            else:
+                return Indicator(**fields)
+        values[key] = value
+    return _built(Indicator, values, set(fields))
+
+
 class Declaration(BaseModel):
     model_config = _CONFIG
     schema_version: Literal["1.0"] = Field("1.0", title="数据格式版本")
@@ -255,3 +295,4 @@ class Declaration(BaseModel):
     project: Project = Field(default_factory=Project, title="项目基本信息")
     budget: Budget = Field(default_factory=Budget, title="项目资金")
     indicators: list[Indicator] = Field(default_factory=list, title="绩效指标")
+

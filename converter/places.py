@@ -29,8 +29,10 @@ def place_text(sheet: str | None, cell: str | None) -> str | None:
     return f"第{found[0] + 1}行" if found is not None else cell
 
 
+@lru_cache(maxsize=65536)
 def cell_order(cell: str | None) -> tuple[int, int]:
-    """A sort key that lists cells top to bottom, then left to right (D9 before D19, A20 before B20)."""
+    """A sort key that lists cells top to bottom, then left to right (D9 before D19, A20 before B20). Remembered:
+    every finding of a batch is sorted by it."""
     found = parse_cell(cell) if cell else None
     return found if found is not None else _NOWHERE
 

@@ -52,9 +52,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
+from .options import MAX_JOBS as MAX_JOBS  # defined there, light for the command line; re-exported for callers
 from .syserrors import trim_detail
-
-MAX_JOBS = 64  # reading processes at most: past this a machine thrashes, and more than its cores gain nothing
 
 R = TypeVar("R")
 Task = tuple[int, tuple[Any, ...]]

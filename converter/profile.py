@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
 from .model import NO, YES, Kind, Period
+from .profile_files import DEFAULT_PROFILE as DEFAULT_PROFILE  # the names live there, light for the command line
+from .profile_files import profile_names as profile_names
+from .profile_files import unknown_profile as unknown_profile
 
 MoneyUnit = Literal["元", "万元"]
 _UNIT_SUFFIX = re.compile(r"\s*[（(]\s*(?:万?元)\s*[)）]\s*$")
@@ -220,13 +223,6 @@ class Profile(BaseModel):
         return set(self._index()[1])
 
 
-@cache
-def profile_names() -> list[str]:
-    """Every profile shipped in ``converter/profiles``; adding a profile is adding a file there."""
-    folder = resources.files("converter") / "profiles"
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
-
-
 @lru_cache(maxsize=4096)
 def _label(profile: str, path: str) -> str:
     """Labels are asked for every field of every form read: computed once per profile and path."""
@@ -245,17 +241,9 @@ class UnknownProfileError(KeyError):
         return unknown_profile(*self.args)
 
 
-def unknown_profile(*names: str) -> str:
-    """The one message for profile names with no file behind them."""
-    return f"未知的表式版本“{'、'.join(names)}”（可用：{'、'.join(profile_names())}）"
-
-
 @cache
 def load_profile(name: str) -> Profile:
     if name not in profile_names():
         raise UnknownProfileError(name)
     text = (resources.files("converter") / "profiles" / f"{name}.json").read_text(encoding="utf-8")
     return Profile.model_validate(json.loads(text))
-
-
-DEFAULT_PROFILE = "shanghai-2020"

@@ -15,12 +15,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import olefile
 import python_calamine
 
 from .findings import Finding, Severity
 from .input_files import NotAFile, TooLarge, read_limited
 from .model import Declaration
+from .options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # light for the command line; re-exported
 from .pool import Failure, WatchdogPool
 from .profile import UnknownProfileError, profile_names
 from .readers.grid import CellRange, Grid
@@ -36,11 +36,10 @@ from .rules import (
     FILE_TOO_LARGE,
     FILE_UNKNOWN_FORMAT,
     FILE_UNREADABLE,
-    check,
+    rule_findings,
 )
 from .syserrors import os_reason, trim_detail
 
-DEFAULT_TIMEOUT = 60.0  # seconds for one file
 DEFAULT_MEMORY = 2 << 30  # bytes of address space for one reading process
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_INFLATED_BYTES = 512 * 1024 * 1024  # all members of a workbook package together, as declared
@@ -103,6 +102,12 @@ _NO_NAMES: Names = ({}, None)
 def sniff(data: bytes) -> tuple[str, Names]:
     """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
     and, for xlsx, our template's defined names (read in the same pass over the zip)."""
+    kind, names, _ = _sniff(data)
+    return kind, names
+
+
+def _sniff(data: bytes) -> tuple[str, Names, list[zipfile.ZipInfo] | None]:
+    """``sniff``, and a workbook package's directory, which the side channel then reads no second time."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -114,16 +119,16 @@ def sniff(data: bytes) -> tuple[str, Names]:
                     manifest = z.getinfo("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else None
                     if manifest is not None and manifest.file_size < 1 << 20 and \
                             b"encryption-data" in z.read(manifest):
-                        return "encrypted", _NO_NAMES
-                    return "ods", _NO_NAMES
+                        return "encrypted", _NO_NAMES, None
+                    return "ods", _NO_NAMES, z.infolist()
                 if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
-                    return "xlsx", template_names(z)
+                    return "xlsx", template_names(z), z.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-            return "damaged-zip", _NO_NAMES
-        return "unknown", _NO_NAMES
+            return "damaged-zip", _NO_NAMES, None
+        return "unknown", _NO_NAMES, None
     if data.startswith(_OLE_MAGIC):
-        return "ole", _NO_NAMES
-    return "text", _NO_NAMES
+        return "ole", _NO_NAMES, None
+    return "text", _NO_NAMES, None
 
 
 _BIFF_BOF, _BIFF_EOF, _BIFF_FILEPASS, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x002F, 0x0085
@@ -153,6 +158,8 @@ def _ole_encrypted(data: bytes) -> bool:
     encrypted xls keeps its ``Workbook`` (BIFF8) or ``Book`` (BIFF5) stream but starts it with FILEPASS.
 
     A compound file olefile cannot parse is left to calamine, which names the damage."""
+    import olefile  # only OLE files need it: not imported on every start (tests/test_startup.py)
+
     try:
         with olefile.OleFileIO(data) as ole:
             if ole.exists("EncryptedPackage"):
@@ -211,7 +218,7 @@ def _grids(path: Path, profile: str | None = None
                                                  limit=f"{MAX_FILE_BYTES // 1048576} MB")) from exc
     if not data:
         raise FileProblem(FILE_UNREADABLE.finding(reason="文件为空（0 字节）"))
-    kind, (names, named_profile) = sniff(data)
+    kind, (names, named_profile), infos = _sniff(data)
     if kind == "damaged-zip":
         raise FileProblem(FILE_UNREADABLE.finding(reason="压缩结构已损坏（文件可能不完整）"))
     if kind == "unknown":
@@ -225,7 +232,7 @@ def _grids(path: Path, profile: str | None = None
         return [grid_from_text(text)], None, {}
     try:
         # A forced profile is passed on as if the names had given it: the meta sheet is then not read at all.
-        grids, found = workbook_grids(path, profile or named_profile, data)
+        grids, found = workbook_grids(path, profile or named_profile, data, infos)
         return grids, found, names
     except Exception as exc:  # calamine raises several error types for damaged files
         text = str(exc).lower()
@@ -248,8 +255,7 @@ def cell_of(form: FormRead, field: str | None) -> str | None:
         # a column the form does not print (a comparator written into the 指标值): the target's cell, else the
         # row's first
         prefix = field.split("]", 1)[0] + "]."
-        cell = form.cell(prefix + "target") or next((form.cell(p) for p in form.positions if p.startswith(prefix)),
-                                                    None)
+        cell = form.cell(prefix + "target") or form.first_cell(prefix)
     return cell
 
 
@@ -261,8 +267,17 @@ def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) 
         # One cell, one verdict: a cell the reader could not read (an error at that field) is not also
         # "not filled" or otherwise judged by the rules; the reader's finding says what is wrong with it.
         unread = {f.field for f in form.findings if f.severity == Severity.ERROR and f.field}
-        found += [f.located(sheet=form.sheet, cell=cell_of(form, f.field), file=shown, project=name)
-                  for f in check(form.declaration) if f.field not in unread]
+        sheet = form.sheet
+        for f in rule_findings(form.declaration):
+            if f.field in unread:
+                continue
+            where = f.__dict__
+            if where["file"] is None and where["sheet"] is None and where["cell"] is None and where["project"] is None:
+                # a rule's finding, not yet located (all are): made once with its place, as ``located`` would
+                found.append(Finding.make(f.code, f.severity, f.message, f.field, file=shown, sheet=sheet,
+                                          cell=cell_of(form, f.field), project=name))
+            else:
+                found.append(f.located(sheet=sheet, cell=cell_of(form, f.field), file=shown, project=name))
     return found
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -87,8 +88,7 @@ class Rule:
     def finding(self, field: str | None = None, **params: Any) -> Finding:
         # Built without validation: every part is ours and already of the right type, and rules make findings
         # in the hot paths of bulk conversion and of Excel's recalculation.
-        return Finding.model_construct(code=self.code, severity=self.severity, message=self.message.format(**params),
-                                       file=None, sheet=None, cell=None, field=field, project=None)
+        return Finding.make(self.code, self.severity, self.message.format(**params), field)
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -636,7 +636,7 @@ def has_indicators(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     if not decl.indicators:
         return
-    present = {ctx.profile.canonical_level1(i.level1) for i in decl.indicators}
+    present = _canonical(ctx.profile.canonical_level1, set(map(_LEVEL1, decl.indicators)))
     for level1 in ctx.profile.required_groups:
         if level1 not in present:
             yield Hit("indicators", {"level1": level1, "label": ctx.profile.column_label("level1")})
@@ -645,8 +645,8 @@ def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 @rule("G003", W, "缺少二级目标", "“{level1}”下缺少{label}“{level2}”的指标",
       "The profile names the level-2 groups a form is expected to cover.", "declaration", SRC_TREE)
 def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    present = {ctx.profile.canonical_level1(i.level1) for i in decl.indicators}
-    groups = {ctx.profile.canonical_level2(i.level2) for i in decl.indicators}
+    present = _canonical(ctx.profile.canonical_level1, set(map(_LEVEL1, decl.indicators)))
+    groups = _canonical(ctx.profile.canonical_level2, set(map(_LEVEL2, decl.indicators)))
     for level1, level2s in ctx.profile.required_groups.items():
         if level1 not in present:
             continue  # G002 already says the whole group is missing
@@ -661,14 +661,26 @@ def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
       "share names).", "declaration")
 def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     seen: dict[tuple[str | None, str | None, str], int] = {}
-    for i, ind in enumerate(decl.indicators):
-        if ind.name is None:
+    known = {v: ctx.profile.canonical_level2(v) and v for v in set(map(_LEVEL2, decl.indicators))}
+    for i, (name, level2, period) in enumerate(map(_DUPLICATE_KEY, decl.indicators)):
+        if name is None:
             continue
-        key = (ind.period, ctx.profile.canonical_level2(ind.level2) and ind.level2, re.sub(r"\s+", "", ind.name))
+        # "".join(split()) drops what r"\s+" matches (both use str.isspace), at a fifth of a substitution's cost
+        key = (period, known[level2], "".join(name.split()))
         if key in seen:
-            yield Hit(f"indicators[{i}].name", {"name": ind.name, "first": seen[key] + 1})
+            yield Hit(f"indicators[{i}].name", {"name": name, "first": seen[key] + 1})
         else:
             seen[key] = i
+
+
+_LEVEL1, _LEVEL2 = operator.attrgetter("level1"), operator.attrgetter("level2")
+_DUPLICATE_KEY = operator.attrgetter("name", "level2", "period")
+
+
+def _canonical(canonical: Callable[[str | None], Any], values: set[str | None]) -> set[Any]:
+    """The profile's names for a table's level values, each distinct value looked up once (a table repeats a few
+    levels over all its rows)."""
+    return {canonical(v) for v in values}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -715,8 +727,11 @@ ROW_KEYS: tuple[str, ...] = tuple(Indicator.model_fields)
 Row = tuple[Any, ...]
 
 
+_ROW_OF = operator.attrgetter(*ROW_KEYS)
+
+
 def row_of(ind: Indicator) -> Row:
-    return tuple(getattr(ind, k) for k in ROW_KEYS)
+    return _ROW_OF(ind)  # a tuple of the columns: ROW_KEYS are several
 
 
 def row_key(**values: Any) -> Row:
@@ -754,6 +769,20 @@ def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Findin
     return list(indicator_findings(row_of(ind), ctx.profile.name, ctx.year, ctx.end_date, ctx.carried_over, index))
 
 
+def indicator_severities(ind: Indicator, ctx: Context) -> list[Severity]:
+    """The severity of each finding of one row, in ``check_indicator``'s order, as plain data and uncached: a
+    count of verdicts (the add-in's sheet summary, on every recalculation) needs neither messages nor Finding
+    models, and its caller keeps what it counted keyed by the row. ``ctx`` as for ``check_indicator``."""
+    return [r.severity for r in _rules("indicator") for _hit in r.check(ind, ctx, 0)]  # type: ignore[misc]
+
+
+def indicator_messages(ind: Indicator, ctx: Context, index: int = 0) -> list[tuple[Severity, str]]:
+    """Severity and message of each finding of one row, the same as ``check_indicator``'s, as plain data and
+    uncached: what the add-in shows beside a row, without a Finding model each; its caller keeps the text."""
+    return [(r.severity, r.message.format(**{**hit.params, "row": index + 1}))
+            for r in _rules("indicator") for hit in r.check(ind, ctx, 0)]  # type: ignore[misc]
+
+
 def check_budget(budget: Budget, ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for r in _rules("budget"):
@@ -774,13 +803,22 @@ def check_table(decl: Declaration, ctx: Context) -> list[Finding]:
 
 def check(decl: Declaration) -> list[Finding]:
     """Every rule of the catalogue over one declaration, in a stable order."""
+    name = decl.project.name
+    return [f.located(project=name) for f in rule_findings(decl)]
+
+
+def rule_findings(decl: Declaration) -> list[Finding]:
+    """``check`` before it names the project: a reader locates each finding once, with its file, sheet, cell
+    and project together (a copy of a finding costs more than a rule's verdict on a remembered row)."""
     ctx = Context.of(decl)
     out: list[Finding] = []
     for r in _rules("declaration"):
         assert r.check is not None
         out.extend(_run(r, r.check(decl, ctx)))
     out.extend(check_budget(decl.budget, ctx))
-    for i, ind in enumerate(decl.indicators):
-        out.extend(check_indicator(ind, ctx, i))
-    name = decl.project.name
-    return [f.located(project=name) for f in out]
+    profile, year, end_date, carried_over = ctx.profile.name, ctx.year, ctx.end_date, ctx.carried_over
+    for i, row in enumerate(map(_ROW_OF, decl.indicators)):  # row_of, row by row
+        found = indicator_findings(row, profile, year, end_date, carried_over, i)
+        if found:
+            out.extend(found)
+    return out

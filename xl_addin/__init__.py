@@ -2,3 +2,7 @@
 
 ``converter`` never imports this package; this package imports ``converter``.
 """
+
+# The Windows Pythons the offline bundle (``bundle.py``) carries wheels for. Here, not in ``bundle.py``, so that the
+# command line states them in its help without importing the build tools (``tests/test_startup.py``).
+PYTHONS = ("3.11", "3.12", "3.13", "3.14")

@@ -31,9 +31,10 @@ from pathlib import Path
 
 from converter.syserrors import trim_detail
 
+from . import PYTHONS as PYTHONS  # defined there, light for the command line
+
 WINDOWS = "win_amd64"
 NATIVE = "native"
-PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 PROJECT = "perfgoal"
 WHEELS, TEMPLATES, GUIDE = "wheels", "templates", "安装说明.txt"
 # Published only as an sdist, pure Python: pcodedmp (oletools → olevba, used to build the add-in) needs it on

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import PYTHONS
+
 try:
     from converter import cli
 except KeyboardInterrupt:  # Ctrl-C while the command is still loading its libraries: no trace either
@@ -82,8 +84,6 @@ def _python_version(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .bundle import PYTHONS
-
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     p = sub.add_parser("addin", help="生成 Excel 加载项（perfgoal.xlam）及其离线安装包",

@@ -23,9 +23,10 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from .grid import ErrorValue, Formula, parse_cell, shift_references
 from .values import percent_text
@@ -179,10 +180,13 @@ class CellKinds:
         raise NotImplementedError
 
 
-def open_kinds(data: bytes) -> CellKinds | None:
-    """The side channel for a workbook's bytes, or None when its format has none here (xlsb, text)."""
+def open_kinds(data: bytes, infos: list[zipfile.ZipInfo] | None = None) -> CellKinds | None:
+    """The side channel for a workbook's bytes, or None when its format has none here (xlsb, text).
+
+    ``infos`` is the package's directory when the caller has read it already (``reading.sniff`` does, to check
+    the declared sizes): a zip's directory is then read once per file."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        package = _Package(data)
+        package = _Package(data, infos)
         if "xl/workbook.xml" in package.members:
             return _XlsxKinds(package)
         if "content.xml" in package.members:
@@ -202,14 +206,22 @@ class _Package:
     """A zip package: its directory read by zipfile, its few members inflated here straight from the bytes
     (zipfile's per-member objects cost more than inflating a small part; calamine has checked the CRCs)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, infos: list[zipfile.ZipInfo] | None = None) -> None:
         self.data = data
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            self.members = {info.filename.replace("\\", "/").lower(): info for info in z.infolist()}
+        if infos is None:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                infos = z.infolist()
+        self.members = {info.filename.replace("\\", "/").lower(): info for info in infos}
 
     def read(self, name: str) -> bytes | None:
         """A member's bytes, None when missing, encrypted, compressed otherwise than deflate or stored, or
         declared or found larger than ``MAX_PART_BYTES``."""
+        stored = self.stored(name)
+        return None if stored is None else _inflated(*stored)
+
+    def stored(self, name: str) -> tuple[int, bytes] | None:
+        """A member's compression method and its bytes as stored — all its bytes depend on — or None when it is
+        missing, encrypted, declared larger than ``MAX_PART_BYTES`` or has no local header."""
         info = self.members.get(name)
         if info is None or info.file_size > MAX_PART_BYTES or info.flag_bits & 1:
             return None
@@ -220,14 +232,37 @@ class _Package:
         if magic != b"PK\x03\x04":
             return None
         start = at + 30 + name_len + extra_len
-        raw = self.data[start:start + info.compress_size]
-        if info.compress_type == zipfile.ZIP_STORED:
-            out = raw
-        elif info.compress_type == zipfile.ZIP_DEFLATED:
-            out = zlib.decompressobj(-15).decompress(raw, MAX_PART_BYTES + 1)
-        else:
-            return None
-        return out if len(out) <= MAX_PART_BYTES else None
+        return info.compress_type, self.data[start:start + info.compress_size]
+
+
+def _inflated(method: int, raw: bytes) -> bytes | None:
+    if method == zipfile.ZIP_STORED:
+        out = raw
+    elif method == zipfile.ZIP_DEFLATED:
+        out = zlib.decompressobj(-15).decompress(raw, MAX_PART_BYTES + 1)
+    else:
+        return None
+    return out if len(out) <= MAX_PART_BYTES else None
+
+
+_T = TypeVar("_T")
+MAX_REMEMBERED_PART = 64 * 1024  # stored bytes of a part whose reading is remembered (styles, relationships)
+
+
+def _parsed(package: _Package, name: str, parse: Callable[[bytes, bytes], _T]) -> _T:
+    """``parse(*_part(package, name))``, or of empty bytes for a part that cannot be read, remembered by the
+    part's stored bytes: every copy of one template stores the same styles and relationships, which need then
+    be neither inflated nor hashed again."""
+    stored = package.stored(name)
+    if stored is None or len(stored[1]) > MAX_REMEMBERED_PART:
+        return parse(*(_part(package, name) or (b"", b"")))
+    return _parsed_stored(stored, parse)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=64)
+def _parsed_stored(stored: tuple[int, bytes], parse: Callable[[bytes, bytes], Any]) -> Any:
+    data = _inflated(*stored)
+    return parse(*((_with_root(data) if data is not None else None) or (b"", b"")))
 
 
 def _part(package: _Package, name: str) -> tuple[bytes, bytes] | None:
@@ -235,8 +270,10 @@ def _part(package: _Package, name: str) -> tuple[bytes, bytes] | None:
     that is missing, too large, has a DTD (which comes before the root, after the declaration and comments)
     or has no root element."""
     data = package.read(name)
-    if data is None:
-        return None
+    return None if data is None else _with_root(data)
+
+
+def _with_root(data: bytes) -> tuple[bytes, bytes] | None:
     prolog = _PROLOG.match(data)
     root = _ROOT.match(data, prolog.end() if prolog else 0)
     return (data, root.group(1) or b"") if root is not None else None
@@ -304,9 +341,9 @@ class _XlsxKinds(CellKinds):
         self._package = package
         book, book_ns = _part(package, "xl/workbook.xml") or (b"", b"")
         self.date1904 = b"date1904" in book and _DATE1904.search(book) is not None
-        targets, styles_path = _relationships(*(_part(package, "xl/_rels/workbook.xml.rels") or (b"", b"")))
+        targets, styles_path = _parsed(package, "xl/_rels/workbook.xml.rels", _relationships)
         self._paths = {name: targets[rid] for name, rid in _sheet_ids(book, book_ns) if rid in targets}
-        self._styles = _style_kinds(*(_part(package, styles_path) or (b"", b"")))
+        self._styles = _parsed(package, styles_path, _style_kinds)
 
     def sheet(self, name: str) -> SheetKinds | None:
         found = _part(self._package, self._paths.get(name, ""))
@@ -392,6 +429,26 @@ def _formula_text(raw: bytes) -> str | None:
 
 
 _SI = _attr("si")
+
+
+@lru_cache(maxsize=64)
+def _formula_element(ns: bytes) -> re.Pattern[bytes]:
+    """Formula start tags (attributes, a closing ``/``) and the text after them. The attributes are taken
+    possessively up to the tag's ``>`` (a lazy match costs a step per character, and bulk conversion scans
+    every sheet); ``_formulas`` takes a trailing ``/`` off them as the end of an empty element."""
+    return re.compile(b"<" + re.escape(ns + b"f") + rb"(?:\s([^<>]*+))?(/?)>([^<]*+)")
+
+
+@lru_cache(maxsize=256)
+def _shared_index(attrs: bytes) -> bytes | None:
+    """The ``si`` of a shared formula's attributes (``t="shared" si="0"``), else None. Cached: a shared formula's
+    cells all spell their attributes alike."""
+    if b"shared" not in attrs:
+        return None
+    si = _SI.search(b" " + attrs)
+    return _value(si) if si is not None else None
+
+
 def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     """Formula cells: ``<c r="E2"><f>IFERROR(…)</f>`` → E2: ``=IFERROR(…)``. A shared formula's other cells
     (``<f t="shared" si="0"/>``) have no text of their own: they read as the first cell's, its relative
@@ -405,24 +462,27 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     formulas = kinds.formulas
     shared: dict[bytes, tuple[str, Pos]] = {}
     waiting: list[tuple[Pos, bytes]] = []
-    for m in _element(ns, b"f", rb"(?:\s([^<>]*?))?(/?)>([^<]*)").finditer(xml):
+    rfind, find = xml.rfind, xml.find
+    for m in _formula_element(ns).finditer(xml):
         at = m.start()
-        start = xml.rfind(fast, at - 96 if at > 96 else 0, at)
+        start = rfind(fast, at - 96 if at > 96 else 0, at)
         cell = None
-        if start >= 0 and xml.find(b"<", start + 1, at) < 0:
-            cell = _cell_pos(xml[start + skip:xml.find(b'"', start + skip, at)])
+        if start >= 0 and find(b"<", start + 1, at) < 0:
+            cell = _cell_pos(xml[start + skip:find(b'"', start + skip, at)])
         if cell is None:
             cell = _cell_at(xml, at, tag)
             if cell is None:
                 return False
         attrs, closed, raw = m.groups()
+        if attrs is not None and attrs.endswith(b"/"):
+            attrs, closed = attrs[:-1], b"/"
         text = None if closed else _formula_text(raw)
         formulas[cell] = text
-        if attrs and b"shared" in attrs and (si := _SI.search(b" " + attrs)) is not None:
+        if attrs and (si := _shared_index(attrs)) is not None:
             if text is None:
-                waiting.append((cell, _value(si)))
+                waiting.append((cell, si))
             else:
-                shared[_value(si)] = (text, cell)
+                shared[si] = (text, cell)
     for cell, key in waiting:
         master = shared.get(key)
         formulas[cell] = None if master is None else \

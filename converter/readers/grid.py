@@ -26,8 +26,10 @@ def column_index(letters: str) -> int:
     return n - 1
 
 
+@lru_cache(maxsize=65536)
 def cell_ref(row: int, col: int) -> str:
-    """0-based row and column → A1 reference."""
+    """0-based row and column → A1 reference. Remembered: every finding names its cell, and forms put theirs in
+    the same places."""
     return f"{column_letter(col)}{row + 1}"
 
 

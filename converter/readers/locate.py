@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from ..fields import COLUMNS, HEADER, INDICATOR_PREFIX, declaration_from
 from ..findings import Finding
@@ -32,7 +32,7 @@ from ..labels import (
     vocabulary,
     year_of_title,
 )
-from ..model import MAX_CELL_CHARS, Indicator, Kind, Period, has_controls, strip_controls
+from ..model import MAX_CELL_CHARS, Indicator, Kind, Period, has_controls, indicator, strip_controls
 from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
 from ..rules import (
     AMOUNT_CONVERTED,
@@ -65,23 +65,79 @@ _GROUP_KEYS = frozenset(label_key(h) for h in TABLE_GROUP_HEADINGS)
 
 
 
+# Where one indicator's cells are: its table row, the table's columns by key and, where the reader placed a value
+# elsewhere than its column (a shifted row, an inherited level, the long-term target), those keys' positions.
+_RowCells = tuple[int, dict[str, int], dict[str, tuple[int, int]] | None]
+_ROW_PATH = re.compile(r"indicators\[(\d+)\]\.(.+)")
+_ROW_PREFIX = re.compile(r"indicators\[(\d+)\]\.")
+
+
 @dataclass
 class FormRead:
     """One declaration found in a grid, with the reader's own findings and where each field came from."""
 
     declaration: Any  # Declaration
     findings: list[Finding]
-    positions: dict[str, tuple[int, int]]  # field path → grid position; references are made when needed
+    header_cells: dict[str, tuple[int, int]]  # header field path (and "indicators": the table) → grid position
     grid: Grid
     anchor: str  # the cell where the form starts, to tell forms apart
+    rows: list[_RowCells] = field(default_factory=list)  # each indicator's cells, in the declaration's order
 
     @property
     def sheet(self) -> str | None:
         return self.grid.sheet
 
+    @property
+    def positions(self) -> dict[str, tuple[int, int]]:
+        """Field path → grid position for every field placed (``indicators[3].target``…), in reading order.
+
+        Made when asked: a finding asks ``cell`` for its own field only, and a table holds hundreds of cells."""
+        out = dict(self.header_cells)
+        for index, (r, columns, moved) in enumerate(self.rows):
+            for key, c in columns.items():
+                out[f"indicators[{index}].{key}"] = (r, c)
+            for key, pos in (moved or {}).items():
+                out[f"indicators[{index}].{key}"] = pos
+        return out
+
+    def position(self, path: str) -> tuple[int, int] | None:
+        pos = self.header_cells.get(path)
+        if pos is not None or not path.startswith("indicators["):
+            return pos
+        found = _row_path(path)
+        if found is None or found[0] >= len(self.rows):
+            return None
+        r, columns, moved = self.rows[found[0]]
+        pos = moved.get(found[1]) if moved else None
+        if pos is None:
+            c = columns.get(found[1])
+            pos = None if c is None else (r, c)
+        return pos
+
     def cell(self, path: str) -> str | None:
-        pos = self.positions.get(path)
+        pos = self.position(path)
         return None if pos is None else self.grid.ref(*pos)
+
+    def first_cell(self, prefix: str) -> str | None:
+        """The cell of the first field placed whose path starts with ``prefix`` (``indicators[3].``), in
+        ``positions``' order, without making them all."""
+        m = _ROW_PREFIX.fullmatch(prefix)
+        if m is None:
+            return next((self.cell(p) for p in self.positions if p.startswith(prefix)), None)
+        index = int(m.group(1))
+        if index >= len(self.rows):
+            return None
+        r, columns, moved = self.rows[index]
+        for key, c in columns.items():  # a row's first key: its first column's, wherever its value was placed
+            pos = moved.get(key, (r, c)) if moved else (r, c)
+            return self.grid.ref(*pos)
+        return next((self.grid.ref(*pos) for pos in (moved or {}).values()), None)
+
+
+@lru_cache(maxsize=16384)
+def _row_path(path: str) -> tuple[int, str] | None:
+    m = _ROW_PATH.fullmatch(path)
+    return (int(m.group(1)), m.group(2)) if m else None
 
 
 @dataclass
@@ -97,7 +153,7 @@ class _Table:
 
 @dataclass
 class _RawRow:
-    cells: dict[str, tuple[Any, int, int]]  # key → (value, r, c)
+    cells: dict[str, tuple[Any, int, int]]  # key → (value, r, c), as the table's columns on row r
     extra: tuple[Any, int, int] | None  # the cell right of the last column, where shifted rows spill
     period: Period | None
     table: int
@@ -109,11 +165,15 @@ class _Block:
     first: int
     last: int  # exclusive
     findings: list[Finding] = field(default_factory=list)
-    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
-    used: set[tuple[int, int]] = field(default_factory=set)
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)  # header fields' positions
+    used: set[tuple[int, int]] = field(default_factory=set)  # header cells placed (table rows lie below them)
+    rows: list[_RowCells] = field(default_factory=list)  # each indicator's cells
 
     def note(self, finding: Finding, r: int, c: int) -> None:
-        self.findings.append(finding.located(sheet=self.grid.sheet, cell=self.grid.ref(r, c)))
+        self.findings.append(self.at(finding, r, c))
+
+    def at(self, finding: Finding, r: int, c: int) -> Finding:
+        return finding.located(sheet=self.grid.sheet, cell=self.grid.ref(r, c))
 
 
 def _text(value: Any) -> str:
@@ -121,7 +181,49 @@ def _text(value: Any) -> str:
 
 
 def _is_title(value: Any) -> bool:
-    return isinstance(value, str) and is_title(value)
+    return isinstance(value, str) and _title_text(value)
+
+
+_T = TypeVar("_T")
+REMEMBERED_CHARS = 200  # texts as long as labels, headings and common values are remembered; long texts are not
+
+
+def _short_texts(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``fn`` remembered for texts of at most ``REMEMBERED_CHARS`` characters: what a cell's words say is asked
+    of every cell of every form, and the same words recur, while a batch of long texts would fill a memory
+    that no form asks again."""
+    remembered = lru_cache(maxsize=16384)(fn)
+
+    def call(text: str) -> _T:
+        return remembered(text) if len(text) <= REMEMBERED_CHARS else fn(text)
+
+    call.__doc__ = fn.__doc__
+    return call
+
+
+@_short_texts
+def _title_text(text: str) -> bool:
+    """``is_title``, remembered: every cell of every sheet is asked whether it is a form's title."""
+    return is_title(text)
+
+
+@_short_texts
+def _column_of(text: str) -> str | None:
+    """``vocabulary().column``, remembered: every text cell of a sheet read by labels is asked whether it heads a
+    column of the indicator table."""
+    return vocabulary().column(text)
+
+
+@_short_texts
+def _heading_word(text: str) -> bool:
+    """Whether a text heads a column of the indicator table or a group of its columns."""
+    return (bool(text.strip()) and _column_of(text) is not None) or _group_heading(text)
+
+
+@_short_texts
+def _group_heading(text: str) -> bool:
+    """Whether a text heads a table's level columns (绩效指标 merged over 一级 / 二级 / 三级)."""
+    return label_key(text) in _GROUP_KEYS
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -171,11 +273,10 @@ def _is_label(value: Any) -> bool:
 
 def _header_keys(row: list[Any]) -> dict[str, int]:
     """Indicator key → column for the column headings in a row (the first of each)."""
-    vocab = vocabulary()
     found: dict[str, int] = {}
     for c, value in enumerate(row):
         if isinstance(value, str) and value.strip():
-            key = vocab.column(value)
+            key = _column_of(value)
             if key is not None and key not in found:
                 found[key] = c
     return found
@@ -200,9 +301,9 @@ def _combined(upper: Any, lower: Any) -> Any:
     where only together they name a column (指标值 over 实施期 → 指标值（实施期）)."""
     if is_blank(lower):
         return upper
-    if isinstance(upper, str) and isinstance(lower, str) and vocabulary().column(lower) is None:
+    if isinstance(upper, str) and isinstance(lower, str) and _column_of(lower) is None:
         both = f"{upper}（{lower}）"
-        if vocabulary().column(both) is not None:
+        if _column_of(both) is not None:
             return both
     return lower
 
@@ -218,9 +319,9 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
     """The table heading at row ``r``: its columns and whether it spans one row or two (a group heading such as
     绩效指标 merged over 一级 / 二级 / 三级, and 指标值 merged down)."""
     row = grid.rows[r]
+    if not any(isinstance(v, str) and _heading_word(v) for v in row):
+        return None  # no column heading, no group heading: the common row, told by one look at each cell
     keys = _header_keys(row)
-    if not (keys or any(isinstance(v, str) and label_key(v) in _GROUP_KEYS for v in row)):
-        return None
     if r + 1 < last:
         below = grid.rows[r + 1]
         if not _is_table_header(keys) and _is_table_header(_header_keys(below)):
@@ -229,7 +330,7 @@ def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | No
         upper = _spread(grid, r, row, width)
         combined = [_combined(upper[c], below[c] if c < len(below) else None) for c in range(width)]
         headed = [combined[c] for c in range(len(below)) if not is_blank(below[c])]
-        if headed and all(isinstance(h, str) and vocabulary().column(h) for h in headed):
+        if headed and all(isinstance(h, str) and _column_of(h) for h in headed):
             both = _header_keys(combined)  # a second heading row: 一级 / 二级 / 三级, or 实施期 | 年度 under 指标值
             if _is_table_header(both):
                 return both, 2
@@ -381,23 +482,25 @@ class _Found:
 def _scan_header(block: _Block, stop: int) -> _Found:
     grid = block.grid
     found = _Found()
-    vocab = vocabulary()
+    used = block.used
     for r in range(block.first, stop):
         row = grid.rows[r]
         for c, value in enumerate(row):
-            if is_blank(value) or (r, c) in block.used or not isinstance(value, str):
+            if not isinstance(value, str) or (r, c) in used:
                 continue
-            kind, detail = _classify(value.strip())
+            text = value.strip()
+            if not text:
+                continue
+            kind, detail = _classify(text)
             if kind == "form":
-                block.used.add((r, c))
-                unit = unit_line(value) or unit_of_label(label_key(value))
+                used.add((r, c))
+                unit, title, period = _form_words(value)
                 if unit is not None:
                     found.section_unit = unit  # 项目资金（万元）, 金额单位：元: the unit of the amounts below it
-                if _is_title(value):
+                if title:
                     found.titles.append(value)
                 if detail and found.year is None:
                     found.year = (detail, r, c)
-                period = vocab.period(_YEAR_PREFIX.sub("", label_key(value)))
                 if period is not None:
                     found.period = period
                 continue
@@ -450,6 +553,14 @@ def _annual_part(found: _Found, path: str, row: list[Any]) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _form_words(text: str) -> tuple[MoneyUnit | None, bool, Period | None]:
+    """What a cell of the form's own words (a title, a year line, a heading) states: the unit of the amounts
+    below it, whether it is the title, the period of the table it heads. The same words head every form."""
+    unit = unit_line(text) or unit_of_label(label_key(text))
+    return unit, _is_title(text), vocabulary().period(_YEAR_PREFIX.sub("", label_key(text)))
+
+
 def _split_amounts(found: _Found, path: str, text: str, r: int, c: int) -> None:
     """Several amounts written in one cell (资金总额：500万元，其中：财政资金450万元，其他资金50万元): each to
     its field, all at that cell."""
@@ -474,17 +585,23 @@ def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name:
     for table in tables:
         _drop_check_column(block, table)
     head_end = tables[0].header_row if tables else block.last
-    found = _scan_header(block, head_end)
+    named_cells: dict[str, tuple[int, int]] = {}
     for name, (r1, c1, _, _) in (names or {}).items():
         named = path_of(name)
         if named is not None:
-            r, c = _grid_pos(grid, r1, c1)
-            found.raw[named] = (grid.value(r, c), r, c)
-            block.used.add((r, c))
+            named_cells[named] = _grid_pos(grid, r1, c1)
+            block.used.add(named_cells[named])  # a value cell, never a label, whatever its text
+    found = _scan_header(block, head_end)
+    for named, (r, c) in named_cells.items():
+        found.raw[named] = (grid.value(r, c), r, c)
     if not found.raw and not tables:
         return None
 
-    rows = _table_rows(block, tables, found.period, template=names is not None)
+    template = names is not None
+    # Our template with its profile known: its tables are read in one pass over each row (``_template_rows``).
+    one_pass = template and bool(profile_name)
+    mark = len(block.findings)  # where the tables' unplaced cells are reported
+    rows = [] if one_pass else _table_rows(block, tables, found.period, template=template)
     profile = load_profile(profile_name) if profile_name else detect(found, tables, rows)
     fields = {path: _convert(block, profile, found, path, value, r, c, html=names is None)
               for path, (value, r, c) in found.raw.items()}
@@ -499,16 +616,20 @@ def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name:
             block.note(YEAR_UNPARSEABLE.finding("year", value=_text(found.year[0])), found.year[1], found.year[2])
     if tables:
         block.cells["indicators"] = (tables[0].header_row, min(tables[0].columns.values()))
-    indicators = _read_indicators(block, rows, tables, profile, template=names is not None)
+    if one_pass:
+        indicators = _template_rows(block, tables, found.period, profile, mark)
+    else:
+        indicators = _read_indicators(block, rows, tables, profile, template=template)
 
     # Whatever the header walk did not place is reported, never dropped.
+    used = block.used
     for r in range(block.first, head_end):
         for c, value in enumerate(grid.rows[r]):
-            if not is_blank(value) and (r, c) not in block.used:
+            if value is not None and (r, c) not in used and not is_blank(value):
                 block.note(CONTENT_UNPLACED.finding(None, text=_text(value)[:60]), r, c)
 
     declaration = declaration_from(fields, profile=profile.name, year=year, indicators=indicators)
-    return FormRead(declaration, block.findings, block.cells, grid, grid.ref(block.first, 0))
+    return FormRead(declaration, block.findings, block.cells, grid, grid.ref(block.first, 0), block.rows)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -521,12 +642,20 @@ def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
               and not is_blank(r.cells["level1"][0])}
     level2 = {_text(r.cells["level2"][0]).strip() for r in rows if "level2" in r.cells
               and not is_blank(r.cells["level2"][0])}
-    paths = set(found.raw)
-    keys = {k for t in tables for k in t.columns}
+    paths = frozenset(found.raw)
+    keys = frozenset(k for t in tables for k in t.columns)
     has_periods = any(r.period is not None for r in rows)
-    titled = {name for t in found.titles for name in title_profiles(t)}
-    units = set(found.units.values())
-    year = _year_of(found)
+    titled = frozenset(name for t in found.titles for name in _title_profiles(t))
+    units = frozenset(found.units.values())
+    return load_profile(_best_profile(frozenset(level1), frozenset(level2), paths, keys, has_periods, titled, units,
+                                      _year_of(found)))
+
+
+@lru_cache(maxsize=4096)
+def _best_profile(level1: frozenset[str], level2: frozenset[str], paths: frozenset[str], keys: frozenset[str],
+                  has_periods: bool, titled: frozenset[str], units: frozenset[MoneyUnit], year: int | None) -> str:
+    """``detect``'s choice, remembered: forms of one batch tend to say the same (scores are sums of quarters,
+    exact in any order, so the same sets always choose the same profile)."""
     best = load_profile(DEFAULT_PROFILE)
     best_score = _score(best, level1, level2, paths, keys, has_periods, titled, units, year)
     for name in profile_names():
@@ -534,7 +663,12 @@ def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
         score = _score(profile, level1, level2, paths, keys, has_periods, titled, units, year)
         if score > best_score:
             best, best_score = profile, score
-    return best
+    return best.name
+
+
+@lru_cache(maxsize=1024)
+def _title_profiles(text: str) -> tuple[str, ...]:
+    return tuple(title_profiles(text))
 
 
 def _year_of(found: _Found) -> int | None:
@@ -549,8 +683,9 @@ def _year_of(found: _Found) -> int | None:
     return None
 
 
-def _score(profile: Profile, level1: set[str], level2: set[str], paths: set[str], keys: set[str],
-           has_periods: bool, titled: set[str], units: set[MoneyUnit], year: int | None) -> float:
+def _score(profile: Profile, level1: frozenset[str], level2: frozenset[str], paths: frozenset[str],
+           keys: frozenset[str], has_periods: bool, titled: frozenset[str], units: frozenset[MoneyUnit],
+           year: int | None) -> float:
     score = 3.0 if profile.name in titled else 0.0
     score += {True: 0.5, False: -1.5, None: 0.0}[profile.in_use(year)]
     names1 = set(profile.level1_names())
@@ -583,14 +718,14 @@ _CONVERTERS: dict[Kind, tuple[Callable[[Any], Any], Any]] = {
 def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: Any, r: int, c: int, *,
              html: bool) -> Any:
     """A cell as the field's kind; what cannot be read is that cell's finding and the field stays empty."""
-    spec = HEADER[path]
+    kind = HEADER[path].kind
     label = profile.label(path)
     if isinstance(value, ErrorValue):
         block.note(ERROR_VALUE.finding(path, label=label, value=value.code), r, c)
         return None
     if isinstance(value, Formula) and value.text is None:
         block.note(FORMULA_BY_VALUE.finding(path, label=label, value=_text(value.value)), r, c)
-    if spec.kind is Kind.MONEY:
+    if kind is Kind.MONEY:
         unit = found.units.get(path, profile.money_unit)
         try:
             amount = as_money(value, unit)
@@ -602,7 +737,7 @@ def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: A
             block.note(AMOUNT_CONVERTED.finding(path, label=label, value=_text(value)[:60], amount=f"{amount:.2f}"),
                        r, c)
         return amount
-    typed = _CONVERTERS.get(spec.kind)
+    typed = _CONVERTERS.get(kind)
     if typed is not None:
         convert, rule_ = typed
         try:
@@ -611,11 +746,11 @@ def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: A
             block.note(rule_.finding(path, label=label, value=_text(value)[:60]), r, c)
             return None
     text = _cell_text(block, label, path, value, r, c)
-    choice = ticked(text) if text is not None and spec.kind is Kind.CHOICE else None
+    choice = ticked(text) if text is not None and kind is Kind.CHOICE else None
     if choice is not None:
         block.note(CHOICE_TICKED.finding(path, label=label, value=text, choice=choice), r, c)
         return choice
-    if text is not None and html and spec.kind is Kind.LONG_TEXT:
+    if text is not None and html and kind is Kind.LONG_TEXT:
         tags = html_tags(text)
         if tags:
             block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
@@ -629,7 +764,7 @@ def _cell_text(block: _Block, label: str, path: str, value: Any, r: int, c: int)
     text = value if value.__class__ is str else as_text(value)
     if text is None:
         return None
-    if has_controls(text):
+    if not text.isprintable() and has_controls(text):
         block.note(CONTROLS_REMOVED.finding(path, label=label), r, c)
         text = strip_controls(text)
     if REPLACEMENT in text:
@@ -677,49 +812,59 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
         current = table.period
         blank_run = 0
         ended = False
+        in_table = set(cols.values())
+        inside = in_table | ({last_col + 1} if spill else set())
+        width, outside = -1, []  # the columns of a row of this width outside the table's (and its spill)
+        # Cells placed here lie below the header region, where ``block.used`` is no longer asked.
         for r in range(table.header_row + table.header_rows, min(stop, len(grid.rows))):
             row = grid.rows[r]
             if row.count(None) == len(row):
                 blank_run += 1
                 ended = ended or (not template and blank_run > MAX_BLANK_RUN)
                 continue  # the template's empty rows: most of the table
-            blank_run = 0
-            filled_cols = [c for c, v in enumerate(row) if not is_blank(v)]
+            if width != len(row):
+                width, outside = len(row), [c for c in range(len(row)) if c not in inside]
             if template:  # our template's named table: every row in it is a row of the table
-                _unplaced(block, row, r, [c for c in filled_cols if c not in cols.values()])
+                others = [c for c in outside if not is_blank(row[c])]
+                if others:
+                    _unplaced(block, row, r, others)
                 out.append(_RawRow({k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}, None,
                                    current, index))
                 continue
-            texts = [_text(row[c]).strip() for c in filled_cols]
-            if not ended and _NOTES_START.match(texts[0]) and not any(
-                    c in cols.values() and vocab.column(texts[i]) for i, c in enumerate(filled_cols)):
+            filled_cols = [c for c, v in enumerate(row) if not is_blank(v)]
+            if not filled_cols:  # only spaces: a blank row
+                blank_run += 1
+                ended = ended or blank_run > MAX_BLANK_RUN
+                continue
+            blank_run = 0
+            texts = [row[c].strip() if row[c].__class__ is str else _text(row[c]).strip() for c in filled_cols]
+            notes, number, total = _row_start(texts[0])
+            if not ended and notes and not any(
+                    c in in_table and _column_of(texts[i]) for i, c in enumerate(filled_cols)):
                 ended = True  # 填表说明: what follows are notes, not indicators
             if ended:
                 _unplaced(block, row, r, filled_cols)
                 continue
-            if all(_COLUMN_NUMBER.match(t) for t in texts) or (texts[0] in _TOTAL):
-                block.used.update((r, c) for c in filled_cols)  # column numbers (1)(2)…, or a 合计 row
-                continue
-            inside = set(cols.values()) | ({last_col + 1} if spill else set())
+            if (number and all(_COLUMN_NUMBER.match(t) for t in texts[1:])) or total:
+                continue  # column numbers (1)(2)…, or a 合计 row
             others = [c for c in filled_cols if c not in inside]
             cells = {k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}
             extra = (row[last_col + 1] if last_col + 1 < len(row) else None, r, last_col + 1) if spill else None
             filled = [k for k, (v, _, _) in cells.items() if not is_blank(v)] + \
                 (["extra"] if extra is not None and not is_blank(extra[0]) else [])
+            words = {c: _table_word(v) for c, v in enumerate(row) if isinstance(v, str)}
             # a period heading: a row of its own, or a cell left of the columns spanning the table's rows
-            headed = [c for c in filled_cols if isinstance(row[c], str) and vocab.period(row[c]) is not None]
+            headed = [c for c in filled_cols if c in words and words[c][0] is not None]
             if headed:
-                current = pending = vocab.period(row[headed[0]])
-                block.used.update((r, c) for c in headed)
+                current = pending = words[headed[0]][0]
                 others = [c for c in others if c not in headed]
                 filled = [k for k in filled if k == "extra" or cells[k][2] not in headed]
                 if not filled and not others:
                     continue
             if len(texts) == 1 and (vocab.is_section(_YEAR_PREFIX.sub("", label_key(texts[0])))
                                     or unit_line(texts[0]) is not None):
-                block.used.update((r, c) for c in filled_cols)
                 continue  # a section heading or a unit line inside the table region
-            footer = [c for c, v in enumerate(row) if isinstance(v, str) and vocab.is_footer(_footer_head(v))]
+            footer = [c for c, word in words.items() if word[1]]
             if footer:
                 _footer_row(block, row, r, footer)
                 continue
@@ -727,7 +872,8 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
                     _NOTE.match(_text(cells[filled[0]][0]).strip()) and filled[0] not in ("name", "target"):
                 _unplaced(block, row, r, [cells[filled[0]][2]])
                 continue
-            _unplaced(block, row, r, others)
+            if others:
+                _unplaced(block, row, r, others)
             if filled:
                 out.append(_RawRow(cells, extra, current, index))
     return out
@@ -741,6 +887,22 @@ def _unplaced(block: _Block, row: list[Any], r: int, cols: list[int]) -> None:
 
 def _footer_head(text: str) -> str:
     return re.split(r"[：:]", text, maxsplit=1)[0]
+
+
+@_short_texts
+def _row_start(text: str) -> tuple[bool, bool, bool]:
+    """What the first text of a table row may say: notes begin (填表说明…), a column number ((1), 一), a total
+    (合计). Asked of every row read by labels."""
+    return _NOTES_START.match(text) is not None, _COLUMN_NUMBER.match(text) is not None, text in _TOTAL
+
+
+@_short_texts
+def _table_word(text: str) -> tuple[Period | None, bool]:
+    """What a text cell in a table's rows says besides its value: the period it heads (长期绩效指标), and whether it
+    is a footer label (填报人：…). Asked of every text cell of every row read by labels, and the same words
+    recur in every form."""
+    vocab = vocabulary()
+    return vocab.period(text), vocab.is_footer(_footer_head(text))
 
 
 def _footer_row(block: _Block, row: list[Any], r: int, footer: list[int]) -> None:
@@ -757,9 +919,27 @@ def _footer_row(block: _Block, row: list[Any], r: int, footer: list[int]) -> Non
         _unplaced(block, row, r, [c])
 
 
+_SPELLINGS: dict[str, tuple[Profile, frozenset[str], frozenset[str]]] = {}
+
+
+def _level_spellings(profile: Profile) -> tuple[frozenset[str], frozenset[str]]:
+    """Every spelling of the profile's level-1 and level-2 names, made once per profile (asked for every row of
+    the old four-column layout)."""
+    found = _SPELLINGS.get(profile.name)
+    if found is None or found[0] is not profile:
+        found = _SPELLINGS[profile.name] = (profile, frozenset(profile.all_level1_spellings()),
+                                            frozenset(profile.all_level2_spellings()))
+    return found[1], found[2]
+
+
 def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | None], bool, bool]:
     """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous."""
-    l1s, l2s = profile.all_level1_spellings(), profile.all_level2_spellings()
+    l1s, l2s = _level_spellings(profile)
+    v0, v1, v2, v3, v4 = values
+    if v4 is None and (v0 is None or v0 in l1s) and (v1 is None or (v1 not in l1s and v1 in l2s)) and (
+            (v0 is not None and v1 is not None) or
+            (v2 not in l1s and v2 not in l2s and v3 not in l1s and v3 not in l2s)):
+        return values[:4], False, False  # levels at home (or merged from above), then name and target: the usual
     kinds = ["-" if v is None else "L1" if v in l1s else "L2" if v in l2s else "T" for v in values]
     if kinds[0] == "L1" and kinds[1] == "L2":  # both levels at home: what follows is name and target, even a
         kinds[2:4] = ["-" if v is None else "T" for v in values[2:4]]  # name that is a vocabulary word (满意度)
@@ -791,11 +971,22 @@ def _looks_like_target(text: str, profile: Profile) -> bool:
     return parse_target(text).kind in ("quantitative", "deadline") or text in profile.qualitative_values
 
 
-def _source_pos(cells: list[tuple[Any, int, int]], value: str | None, default_pos: int) -> tuple[int, int]:
-    """The cell a placed value came from; for an empty value, the cell where it belongs."""
-    for v, r, c in cells:
-        if value is not None and (strip_controls(_text(v)).strip() or None) == value:
-            return r, c
+def _source_text(value: Any) -> str | None:
+    """A cell's text as placed values are compared with it: trimmed, control characters removed."""
+    if value is None:
+        return None
+    if value.__class__ is str and value.isprintable():
+        return value.strip() or None  # no control character: the common case, asked of every cell of a moved row
+    return strip_controls(_text(value)).strip() or None
+
+
+def _source_pos(cells: list[tuple[Any, int, int]], value: str | None, default_pos: int, texts: list[str | None]
+                ) -> tuple[int, int]:
+    """The cell a placed value came from (the first whose text, ``_source_text``, is the value); for an empty
+    value, the cell where it belongs."""
+    if value is not None and value in texts:
+        _, r, c = cells[texts.index(value)]
+        return r, c
     return cells[default_pos][1], cells[default_pos][2]
 
 
@@ -809,8 +1000,8 @@ def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value
     """One table cell as trimmed text, control characters removed and reported."""
     if value is None:
         return None
-    if value.__class__ is str and not has_controls(value) and len(value) <= MAX_CELL_CHARS and \
-            REPLACEMENT not in value:
+    if value.__class__ is str and (value.isprintable() or not has_controls(value)) and \
+            len(value) <= MAX_CELL_CHARS and REPLACEMENT not in value:
         return value.strip() or None  # the common case, kept cheap: bulk reads millions of these
     label = profile.column_label(key)
     if isinstance(value, ErrorValue) or (isinstance(value, Formula) and value.text is None
@@ -830,36 +1021,42 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
 
     In the old four-column layout, shifted rows are set right. In our template the columns are fixed by
     validation, so a cell is read where it is, and a blank level inherits only when the cell is merged. A table
-    without a level-1 column takes level 1 from level 2 through the profile's vocabulary (an info finding)."""
+    without a level-1 column takes level 1 from level 2 through the profile's vocabulary (an info finding).
+
+    One pass over each row: every cell is read (and cleaned, and reported) once, and the model is built from
+    what was read without validating it again (``model.indicator``)."""
     grid = block.grid
     out: list[Indicator] = []
+    placed_at = block.rows
     current1: str | None = None
     current2: str | None = None
     scope: tuple[int, Period | None] | None = None
     inferred_tables: set[int] = set()
+    fours: dict[int, bool] = {}
     for raw in rows:
         index = len(out)
         if scope != (raw.table, raw.period):
             scope, current1, current2 = (raw.table, raw.period), None, None
         table = tables[raw.table]
-        values = {k: _indicator_cell(block, profile, index, k, v, r, c) for k, (v, r, c) in raw.cells.items()}
-        core_cells = [raw.cells.get(k, (None, raw.cells["name"][1], -1)) for k in CORE]
-        core = [values.get(k) for k in CORE]
+        cells = raw.cells
+        values = {k: v if v is None else _indicator_cell(block, profile, index, k, v, r, c)
+                  for k, (v, r, c) in cells.items()}
+        core = [values.get("level1"), values.get("level2"), values.get("name"), values.get("target")]
         moved = ambiguous = False
-        if not template and set(raw.cells) <= set(CORE) and "level1" in raw.cells:
+        four = fours.get(raw.table)
+        if four is None:  # the old four-column layout: the same for every row of a table (cells are its columns)
+            four = fours[raw.table] = not template and "level1" in cells and cells.keys() <= _CORE_KEYS
+        if four:
             extra = raw.extra
             spill = _indicator_cell(block, profile, index, "target", extra[0], extra[1], extra[2]) \
                 if extra is not None else None
             placed, moved, ambiguous = _place_row([*core, spill], profile)
-            core_cells = [*core_cells, extra if extra is not None else (None, 0, 0)]
         else:
             placed = core
         level1, level2, name, target = placed
-        r0 = raw.cells["name"][1]
-        c0 = min(c for _, _, c in raw.cells.values())
         inferred = False
         has_level1 = "level1" in table.columns
-        if level1 is None and has_level1 and (not template or _merged(grid, *raw.cells["level1"][1:])):
+        if level1 is None and has_level1 and (not template or _merged(grid, *cells["level1"][1:])):
             level1 = current1
             owner = profile.canonical_level2(level2)
             if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
@@ -867,7 +1064,7 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
         if level1 != current1:
             current2 = None
         if level2 is None and "level2" in table.columns and \
-                (not template or _merged(grid, *raw.cells["level2"][1:])):
+                (not template or _merged(grid, *cells["level2"][1:])):
             level2 = current2
         current1, current2 = level1, level2
         if not has_level1 and level1 is None:
@@ -881,46 +1078,184 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
                                                        level2=profile.column_label("level2"),
                                                        level1=profile.column_label("level1")), hr, hc)
 
-        row_values = dict(values)
-        row_values.update(zip(CORE, (level1, level2, name, target), strict=True))
-        for key in raw.cells:
-            value = row_values.get(key)
-            if key in CORE and (moved or value != values.get(key)):
-                where = _source_pos(core_cells, value, CORE.index(key))
-            else:
-                where = raw.cells[key][1:]
-            block.cells[f"indicators[{index}].{key}"] = where
-        block.used.update((r, c) for v, r, c in raw.cells.values() if not is_blank(v))
-        if raw.extra is not None and not is_blank(raw.extra[0]):
-            if ambiguous:  # the spilled cell found no place: reported, not dropped
+        now = (level1, level2, name, target)
+        moved_to: dict[str, tuple[int, int]] | None = None
+        if moved or level1 != core[0] or level2 != core[1] or name != core[2] or target != core[3]:
+            # a value placed away from its own column: where it came from
+            core_cells = _core_cells(cells)
+            if four:
+                core_cells.append(raw.extra if raw.extra is not None else (None, 0, 0))
+            texts = [_source_text(v) if v is not None else None for v, _, _ in core_cells]
+            moved_to = {}
+            for at, (key, value) in enumerate(zip(CORE, now, strict=True)):
+                if key in cells and (moved or value != values.get(key)):
+                    moved_to[key] = _source_pos(core_cells, value, at, texts)
+        row_at = cells["name"][1] if "name" in cells else next(iter(cells.values()))[1]
+        placed_at.append((row_at, table.columns, moved_to))
+        if ambiguous or moved or inferred:
+            r0 = cells["name"][1]
+            c0 = min(c for _, _, c in cells.values())
+            if raw.extra is not None and not is_blank(raw.extra[0]) and ambiguous:
+                # the spilled cell found no place: reported, not dropped
                 block.note(CONTENT_UNPLACED.finding(None, text=_text(raw.extra[0])[:60]), *raw.extra[1:])
-            block.used.add(raw.extra[1:])
-        if ambiguous:
-            text = "｜".join(v or "" for v in core)
-            block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text=text), r0, c0)
-        if moved or inferred:
-            spill_value = _text(raw.extra[0]).strip() if raw.extra is not None and not is_blank(raw.extra[0]) \
-                else None
-            before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
-            after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
-            block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
-        long_term = values.pop(LONG_TERM_TARGET, None)
-        extras = {k: v for k, v in values.items() if k not in CORE}
-        if LONG_TERM_TARGET not in raw.cells:
-            out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period, **extras))
+            if ambiguous:
+                text = "｜".join(v or "" for v in core)
+                block.note(INDICATOR_ROW_AMBIGUOUS.finding(f"indicators[{index}]", text=text), r0, c0)
+            if moved or inferred:
+                spill_value = _text(raw.extra[0]).strip() if raw.extra is not None and not is_blank(raw.extra[0]) \
+                    else None
+                before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
+                after = "｜".join(v or "（空）" for v in now)
+                block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
+        if LONG_TERM_TARGET not in cells:
+            if len(values) > 4 or values.keys() != _CORE_KEYS:
+                extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period,
+                                     **extras))
+            else:
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
             continue
         # one row, two indicators: the annual target and the target for the whole period
-        both = "target" in raw.cells
+        long_term = values.pop(LONG_TERM_TARGET, None)
+        extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
+        both = "target" in cells
         if both:
-            out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
+            out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
         if long_term is not None or not both:
-            index = len(out)
-            for key in raw.cells:
-                block.cells[f"indicators[{index}].{key}"] = raw.cells[key][1:]
-            block.cells[f"indicators[{index}].target"] = raw.cells[LONG_TERM_TARGET][1:]
-            out.append(Indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
+            long_term_at = (row_at, table.columns, {"target": cells[LONG_TERM_TARGET][1:]})
+            if both:
+                placed_at.append(long_term_at)
+            else:  # the row's one indicator is this one: its cells as they stand, its target that column
+                placed_at[-1] = long_term_at
+            out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
                                  **extras))
     return out
+
+
+_CORE_KEYS = frozenset(CORE)
+
+
+def _template_rows(block: _Block, tables: list[_Table], period: Period | None, profile: Profile, mark: int
+                   ) -> list[Indicator]:
+    """``_table_rows`` and ``_read_indicators`` for our template read by its names, its profile known: one pass
+    over each row, each cell read once, no row object between. In a named table every row is a row of the
+    table: nothing is moved, and a blank level inherits only where its cell is merged. What lies outside the
+    columns is reported at ``mark``, where ``_table_rows`` would have reported it; what reading the cells says
+    comes after the header's findings, as from ``_read_indicators``."""
+    grid = block.grid
+    rows = grid.rows
+    vocab = vocabulary()
+    pending = period  # the latest period heading: it names the table that follows it
+    for table in tables:
+        for r in range(table.header_row, table.header_row + table.header_rows):
+            for value in rows[r]:
+                if not is_blank(value):
+                    pending = (vocab.period(value) if isinstance(value, str) else None) or pending
+        table.period = table.period or pending
+    out: list[Indicator] = []
+    unplaced: list[Finding] = []
+    placed_at = block.rows
+    for index, table in enumerate(tables):
+        cols = table.columns
+        items = list(cols.items())
+        c1, c2 = cols.get("level1"), cols.get("level2")
+        long_term_col = cols.get(LONG_TERM_TARGET)
+        plain = cols.keys() <= _CORE_KEYS  # no columns beyond the four (no extras, no long-term target)
+        first_col = min(cols.values())
+        stop = table.end if table.end is not None else \
+            (tables[index + 1].header_row if index + 1 < len(tables) else block.last)
+        current1: str | None = None
+        current2: str | None = None
+        inferred_table = False
+        width, outside = -1, []
+        for r in range(table.header_row + table.header_rows, min(stop, len(rows))):
+            row = rows[r]
+            n = len(row)
+            if row.count(None) == n:
+                continue  # the template's empty rows: most of the table
+            if width != n:
+                width, outside = n, [c for c in range(n) if c not in cols.values()]
+            for c in outside:
+                if not is_blank(row[c]):
+                    unplaced.append(block.at(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c))
+            i = len(out)
+            values: dict[str, str | None] = {}
+            for key, c in items:
+                v = row[c] if c < n else None
+                # _indicator_cell's common case, inline: a table is hundreds of these
+                if v is not None:
+                    if v.__class__ is str and (v.isprintable() or not has_controls(v)) and \
+                            len(v) <= MAX_CELL_CHARS and REPLACEMENT not in v:
+                        v = v.strip() or None
+                    else:
+                        v = _indicator_cell(block, profile, i, key, v, r, c)
+                values[key] = v
+            level1, level2 = values.get("level1"), values.get("level2")
+            inferred = False
+            if level1 is None and c1 is not None and _merged(grid, r, c1):
+                level1 = current1
+                owner = profile.canonical_level2(level2)
+                if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
+                    level1, inferred = owner[0], True
+            if level1 != current1:
+                current2 = None
+            if level2 is None and c2 is not None and _merged(grid, r, c2):
+                level2 = current2
+            current1, current2 = level1, level2
+            if c1 is None and level1 is None:
+                owner = profile.canonical_level2(level2)
+                if owner is not None:
+                    level1 = owner[0]
+                    if not inferred_table:
+                        inferred_table = True
+                        block.note(LEVEL1_INFERRED.finding(f"indicators[{i}].level1",
+                                                           level2=profile.column_label("level2"),
+                                                           level1=profile.column_label("level1")),
+                                   table.header_row, first_col)
+            name, target = values.get("name"), values.get("target")
+            moved_to: dict[str, tuple[int, int]] | None = None
+            if level1 != values.get("level1") or level2 != values.get("level2"):
+                cells = [(row[c] if c < n else None, r, c) if c is not None else (None, r, -1)
+                         for c in map(cols.get, CORE)]
+                texts = [_source_text(v) for v, _, _ in cells]
+                moved_to = {key: _source_pos(cells, value, at, texts)
+                            for at, (key, value) in enumerate((("level1", level1), ("level2", level2)))
+                            if key in cols and value != values.get(key)}
+            placed_at.append((r, cols, moved_to))
+            if inferred:
+                core = [values.get(k) for k in CORE]
+                before = "｜".join(v or "（空）" for v in core)
+                after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
+                block.note(ROW_REPAIRED.finding(f"indicators[{i}]", before=before, after=after), r, first_col)
+            if plain:
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=table.period))
+                continue
+            long_term = values.pop(LONG_TERM_TARGET, None)
+            extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
+            if long_term_col is None:
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=table.period,
+                                     **extras))
+                continue
+            # one row, two indicators: the annual target and the target for the whole period
+            both = "target" in cols
+            if both:
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual",
+                                     **extras))
+            if long_term is not None or not both:
+                long_term_at = (r, cols, {"target": (r, long_term_col)})
+                if both:
+                    placed_at.append(long_term_at)
+                else:  # the row's one indicator is this one: its cells as they stand, its target that column
+                    placed_at[-1] = long_term_at
+                out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
+                                     **extras))
+    block.findings[mark:mark] = unplaced
+    return out
+
+
+def _core_cells(cells: dict[str, tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
+    """The four core keys' cells of a row; a key the table lacks as an empty cell on the row."""
+    return [cells.get(k, (None, cells["name"][1], -1)) for k in CORE]
 
 
 __all__ = ["COLUMNS", "INDICATOR_PREFIX", "FormRead", "detect", "locate_forms", "not_a_declaration"]

@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, DecimalException, Inexact, localcontext
+from functools import lru_cache
 from typing import Any, get_args
 
 from ..model import FIRST_DATE, NO, YEAR_MAX, YEAR_MIN, YES
@@ -183,22 +184,32 @@ def as_money(value: Any, unit: str = "元") -> Decimal | None:
     return _in_yuan(number, factor)
 
 
+_EXACT_DIGITS = 60  # the precision products are computed in: far beyond any amount allowed
+
+
 def _in_yuan(number: Decimal, factor: Decimal) -> Decimal:
     if not number.is_finite():
         raise ValueError("not a finite number")
-    with localcontext() as ctx:
-        ctx.prec = 60  # far beyond any amount allowed; a product that is not exact is refused, never rounded
-        ctx.traps[Inexact] = True
-        try:
-            amount = number * factor
-        except DecimalException as exc:  # InvalidOperation, Inexact, Overflow…
-            raise ValueError("not an amount") from exc
+    if factor == 1 and len(number.as_tuple().digits) <= _EXACT_DIGITS:
+        amount = number  # what the product by 1 is, exactly: a form in 元, every amount of every file
+    else:
+        amount = _product(number, factor)
     if amount.adjusted() >= MAX_INTEGER_DIGITS:
         raise ValueError("amount too long")
     cents = amount.quantize(Decimal("0.01"))  # at most 17 digits: within the default precision
     if cents != amount:
         raise ValueError("more than two decimal places")
     return cents
+
+
+def _product(number: Decimal, factor: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _EXACT_DIGITS  # a product that is not exact is refused, never rounded
+        ctx.traps[Inexact] = True
+        try:
+            return number * factor
+        except DecimalException as exc:  # InvalidOperation, Inexact, Overflow…
+            raise ValueError("not an amount") from exc
 
 
 _YES = {YES, "有", "含", "y", "yes", "true", "1", "√"}
@@ -252,6 +263,13 @@ _BOX = re.compile(f"[{_TICKED}{_UNTICKED}]")
 
 
 def ticked(text: str) -> str | None:
+    """The one option ticked in a row of check boxes; see ``_ticked`` (remembered for short texts: the same
+    choices recur in every form)."""
+    return _ticked(text) if len(text) <= 200 else _ticked.__wrapped__(text)
+
+
+@lru_cache(maxsize=4096)
+def _ticked(text: str) -> str | None:
     """The one option ticked in a row of check boxes (``新增项目□ 延续项目√``, ``☑新增 □延续``), or None when
     the text is no such row or does not tick exactly one.
 

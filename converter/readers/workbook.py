@@ -35,17 +35,18 @@ def _open(path: Path, data: bytes | None) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(str(path))
 
 
-def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = None
-                   ) -> tuple[list[Grid], str | None]:
+def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = None,
+                   infos: list[zipfile.ZipInfo] | None = None) -> tuple[list[Grid], str | None]:
     """One grid per worksheet except our own lists/meta sheets, and the profile our meta sheet names.
 
     Cells hold what the user typed as far as the file tells (see ``cell_kinds``): formula cells are
     ``Formula`` (text and cached value), numbers shown as percent are their percentage (``"95%"``), numbers
     shown as a date calamine does not know are dates. With ``profile`` already known (from the defined
-    names) the meta sheet is not read at all."""
+    names) the meta sheet is not read at all. ``infos`` is the zip directory of ``data`` when the caller has
+    read it (``reading`` has, to check the package's declared sizes)."""
     wb = _open(path, data)
     try:
-        kinds = _kinds(path, data)
+        kinds = _kinds(path, data) if infos is None else _kinds(path, data, infos)
         grids = []
         for name in wb.sheet_names:
             if name == LISTS_SHEET or (name == META_SHEET and profile is not None):
@@ -67,15 +68,15 @@ def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = 
         wb.close()
 
 
-def _kinds(path: Path, data: bytes | None) -> CellKinds | None:
+def _kinds(path: Path, data: bytes | None, infos: list[zipfile.ZipInfo] | None = None) -> CellKinds | None:
     """The workbook's side channel, or None. It may only add to calamine's read, never cost one: a file it
     cannot make sense of (calamine read it, so it is a workbook) keeps calamine's values."""
     try:
         if data is None:
             if path.stat().st_size > MAX_WORKBOOK_BYTES:
                 return None
-            data = path.read_bytes()
-        return open_kinds(data)
+            data, infos = path.read_bytes(), None  # a directory given comes with the bytes it was read from
+        return open_kinds(data, infos)
     except Exception:
         return None
 
@@ -90,8 +91,14 @@ def _sheet_kinds(kinds: CellKinds | None, name: str) -> SheetKinds | None:
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
+_PLAIN_SHEET_TAG = re.compile(rb"<sheet\b[^>]*?\bname=\"([^\"]*)\"")  # the same where no tag has a prefix
 _NAME_TAG = re.compile(rb"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</(?:\w+:)?definedName>")
 _NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
+# Our names as Excel and openpyxl write them (name first, then the sheet's index; a reference with at most one
+# "!"): a literal to look for, where ``_NAME_TAG`` is tried at every tag. Groups: the attributes, as ``_NAME_TAG``
+# has them, the sheet part up to "!" (or nothing), the rest.
+_OUR_NAME_TAG = re.compile(rb'<definedName( name="' + re.escape(NAME_PREFIX.encode()) +
+                           rb'[^"]*"(?: localSheetId="\d+")?)>([^<!]*!)?([^<!]*)</definedName>')
 _LOCAL_ATTR = re.compile(rb'\blocalSheetId="(\d+)"')
 
 
@@ -113,6 +120,29 @@ def _cells(ref: bytes) -> CellRange | None:
     return parsed[1] if parsed is not None and parsed[0] is None else None
 
 
+@lru_cache(maxsize=256)
+def _our_names(sheet_count: int, names: tuple[tuple[bytes, bool, bytes], ...]
+               ) -> tuple[dict[int, dict[str, CellRange]], str | None] | None:
+    """``template_names``' loop over our names as ``_OUR_NAME_TAG`` finds them (attributes, whether a sheet part
+    precedes the cells, the cells), by sheet index; None when the profile's name has a sheet part, as its whole
+    text is its value."""
+    by_sheet: dict[int, dict[str, CellRange]] = {}
+    profile = None
+    for attrs_raw, has_sheet, cells_raw in names:
+        name, index = _name_attrs(attrs_raw)
+        if name == PROFILE_NAME:
+            if has_sheet:
+                return None
+            profile = xml_text(cells_raw).strip().strip('"') or None
+            continue
+        if index is None or index >= sheet_count or not name.startswith(NAME_PREFIX):
+            continue
+        cells = _cells(cells_raw.rstrip() if has_sheet else cells_raw.strip())  # as the text stripped, after "!"
+        if cells is not None:
+            by_sheet.setdefault(index, {})[name] = cells
+    return by_sheet, profile
+
+
 def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
     """Sheet name → our ``pg_`` names on that sheet (0-based inclusive ranges), and the profile the workbook
     name ``pg_profile`` records; empty and None for any other workbook.
@@ -128,10 +158,19 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
         return {}, None
     if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return {}, None  # not our template; or a DTD, which no OOXML part declares and a hostile one does
-    sheets = [xml_text(m) for m in _SHEET_TAG.findall(data)]
+    sheet_tag = _SHEET_TAG if b":sheet" in data else _PLAIN_SHEET_TAG
+    sheets = [xml_text(m) for m in sheet_tag.findall(data)]
+    prefix = b'"' + NAME_PREFIX.encode()
+    # When every '"pg_' in the part stands in one of our names as we write them, those are all the elements whose
+    # attributes hold our prefix, in order, as the general pattern finds them (it then only skips the others);
+    # what they say but for the sheets' names is the same in every copy of a template, and is remembered.
+    ours = _OUR_NAME_TAG.findall(data)
+    if len(ours) == data.count(prefix) and len(set(sheets)) == len(sheets):
+        found = _our_names(len(sheets), tuple((attrs, bool(sheet), cells) for attrs, sheet, cells in ours))
+        if found is not None:
+            return {sheets[index]: dict(names) for index, names in found[0].items()}, found[1]
     out: dict[str, dict[str, CellRange]] = {}
     profile = None
-    prefix = b'"' + NAME_PREFIX.encode()
     for attrs_raw, text_raw in _NAME_TAG.findall(data):
         if prefix not in attrs_raw:
             continue

@@ -1,0 +1,114 @@
+"""The reader's shortcuts give what the general path gives (issue 13): an indicator built without validating it
+again is the validated model, our defined names found by their literal spelling are the names the general
+pattern finds, a finding made in one step is the one ``located`` makes, and a table row of spaces is a blank row.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from converter import canonical
+from converter.findings import Finding, Severity
+from converter.model import MAX_CELL_CHARS, Indicator, indicator
+from converter.readers import workbook
+from converter.reading import read_file
+from converter.writers.xlsx import write_workbook
+
+DATA = Path(__file__).parent / "data"
+
+# Values a reader may hand the model and values it never should: trimmed text, padded text, line breaks (\r too),
+# ideographic spaces, control characters, a cell's length and one past it, non-text.
+_CELLS = st.one_of(
+    st.none(), st.text(max_size=12), st.sampled_from(["a\r\nb", "a\rb", "\u3000x\u3000", "x\x01", "\ufffe",
+                                                       "a" * MAX_CELL_CHARS, " " + "a" * MAX_CELL_CHARS,
+                                                       "a" * (MAX_CELL_CHARS + 1)]),
+    st.integers(), st.floats(allow_nan=False), st.booleans())
+_PERIODS = st.one_of(st.none(), st.sampled_from(["annual", "long_term", "other", ""]), st.integers())
+_KEYS = st.sampled_from([*Indicator.model_fields, "bogus"])
+
+
+def _made(build: Any, fields: dict[str, Any]) -> tuple[Any, str | None]:
+    try:
+        return build(**fields), None
+    except ValidationError as exc:
+        return None, str(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_KEYS, _CELLS, max_size=6), _PERIODS)
+def test_indicator_is_the_validated_model(fields: dict[str, Any], period: Any) -> None:
+    if "period" in fields:
+        fields["period"] = period
+    want, want_error = _made(Indicator, fields)
+    got, got_error = _made(indicator, fields)
+    assert got_error == want_error
+    if want is not None:
+        assert got == want and got.model_fields_set == want.model_fields_set
+        assert list(got.__dict__) == list(want.__dict__)
+        assert got.model_dump_json() == want.model_dump_json()
+
+
+def test_finding_made_in_one_step_is_the_located_one() -> None:
+    base = Finding.make("I007", Severity.ERROR, "x", "indicators[0].target")
+    assert base == Finding.model_construct(code="I007", severity=Severity.ERROR, message="x", file=None, sheet=None,
+                                           cell=None, field="indicators[0].target", project=None)
+    where = {"file": "a.xlsx", "sheet": "S", "cell": "D19", "project": "P"}
+    made = Finding.make("I007", Severity.ERROR, "x", "indicators[0].target", **where)
+    copied = base.model_copy(update=where)
+    assert made == base.located(**where) == copied
+    assert made.model_fields_set == copied.model_fields_set and hash(made) == hash(copied)
+    assert base.located(file=None) is base  # nothing to fill in: the same finding
+
+
+def _names_both_ways(xml: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", xml)
+    fast = workbook.template_names(zipfile.ZipFile(buf))
+    with monkeypatch.context() as m:
+        m.setattr(workbook, "_OUR_NAME_TAG", re.compile(rb"(?!)()()()"))  # never matches: the general pattern only
+        general = workbook.template_names(zipfile.ZipFile(buf))
+    return fast, general
+
+
+def test_our_names_read_as_the_general_pattern_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    decl = canonical.loads((DATA / "declarations-2020.expected.json").read_bytes())[0]
+    path = tmp_path / "form.xlsx"
+    write_workbook(path, [decl])
+    xml = zipfile.ZipFile(path).read("xl/workbook.xml")
+    names, profile = workbook.template_names(zipfile.ZipFile(path))
+    assert profile == "shanghai-2020" and "pg_indicators" in next(iter(names.values()))
+    variants = [
+        xml,
+        xml.replace(b'<definedName name="pg_year"', b'<definedName hidden="1" name="pg_year"'),  # other order
+        xml.replace(b'">"shanghai-2020"<', b'">Sheet1!"shanghai-2020"<'),  # a profile with a sheet part
+        xml.replace(b"!$B$4<", b"!$B$4 <"),  # trailing space in a reference
+        xml.replace(b'localSheetId="0">', b'localSheetId="5">', 3),  # a sheet index out of range
+        xml.replace(b'<sheet ', b'<x:sheet ', 1),  # a prefixed sheet element
+    ]
+    for variant in variants:
+        fast, general = _names_both_ways(variant, monkeypatch)
+        assert fast == general
+        assert [list(n) for n in fast[0].values()] == [list(n) for n in general[0].values()]
+
+
+def test_a_table_row_of_spaces_is_a_blank_row(tmp_path: Path) -> None:
+    """Read by labels, a row whose cells hold only spaces is blank (it used to stop the reader with an
+    IndexError): the form reads as it reads without that row."""
+    text = (DATA / "declarations-2020.txt").read_text(encoding="utf-8")
+    at = text.index("投入与管理")
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text(text[:at] + " \t \n" + text[at:], encoding="utf-8")
+    plain = read_file(DATA / "declarations-2020.txt")
+    got = read_file(spaced)
+    assert [canonical.dumps(d.declaration) for d in got.declarations] == \
+        [canonical.dumps(d.declaration) for d in plain.declarations]
