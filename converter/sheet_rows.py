@@ -24,6 +24,7 @@ from typing import Any
 from .feedback import cell_link
 from .fields import HEADER
 from .flat import printable as clean
+from .readers.grid import column_letter
 from .sheettext import MAX_LINES, row_height, text_width, wrapped_lines
 
 ROW = "\x00"  # the row number, filled in by the parent; no cell text holds it (``clean`` output is XML text)
@@ -56,15 +57,6 @@ HEADING = 10
 _WRAPPED = frozenset({"文件", UNIT, PROJECT, "说明", "字段", "规则", "工作表", "JSON 文件", "字段路径"})
 
 
-def _letters(column: int) -> str:
-    name = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
 @dataclass(frozen=True)
 class Columns:
     """A data sheet's columns: headings, which hold amounts, how wide each may grow, which wrap."""
@@ -79,7 +71,7 @@ class Columns:
     def __post_init__(self) -> None:
         object.__setattr__(self, "caps", tuple(CAPS.get(h, CAP) for h in self.header))
         object.__setattr__(self, "wrapped", tuple(h in _WRAPPED for h in self.header))
-        object.__setattr__(self, "letters", tuple(_letters(c) for c in range(len(self.header))))
+        object.__setattr__(self, "letters", tuple(column_letter(c) for c in range(len(self.header))))
         object.__setattr__(self, "starts", tuple(f'<c r="{letter}{ROW}"' for letter in self.letters))
 
     def heading_widths(self) -> list[int]:

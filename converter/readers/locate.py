@@ -1015,6 +1015,25 @@ def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value
     return _cell_text(block, label, f"indicators[{index}].{key}", value, r, c)
 
 
+def _inherited(profile: Profile, level1: Any, level2: Any, current1: Any, current2: Any, inherit1: bool,
+               inherit2: bool) -> tuple[Any, Any, bool]:
+    """A row's levels with what it takes from the rows above where its level cells are merged into theirs
+    (``inherit1``/``inherit2``): level 1 is the current group's, unless its level 2 belongs to another group (then
+    that group's, inferred); level 2 is the current one's unless level 1 changed. Returns the levels and whether
+    level 1 was inferred."""
+    inferred = False
+    if inherit1:
+        level1 = current1
+        owner = profile.canonical_level2(level2)
+        if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
+            level1, inferred = owner[0], True
+    if level1 != current1:
+        current2 = None
+    if inherit2:
+        level2 = current2
+    return level1, level2, inferred
+
+
 def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], profile: Profile, *,
                      template: bool) -> list[Indicator]:
     """Indicator rows; blank levels inherit from above (merged cells), per table and period.
@@ -1054,18 +1073,11 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
         else:
             placed = core
         level1, level2, name, target = placed
-        inferred = False
         has_level1 = "level1" in table.columns
-        if level1 is None and has_level1 and (not template or _merged(grid, *cells["level1"][1:])):
-            level1 = current1
-            owner = profile.canonical_level2(level2)
-            if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
-                level1, inferred = owner[0], True
-        if level1 != current1:
-            current2 = None
-        if level2 is None and "level2" in table.columns and \
-                (not template or _merged(grid, *cells["level2"][1:])):
-            level2 = current2
+        level1, level2, inferred = _inherited(
+            profile, level1, level2, current1, current2,
+            level1 is None and has_level1 and (not template or _merged(grid, *cells["level1"][1:])),
+            level2 is None and "level2" in table.columns and (not template or _merged(grid, *cells["level2"][1:])))
         current1, current2 = level1, level2
         if not has_level1 and level1 is None:
             owner = profile.canonical_level2(level2)
@@ -1191,16 +1203,10 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                         v = _indicator_cell(block, profile, i, key, v, r, c)
                 values[key] = v
             level1, level2 = values.get("level1"), values.get("level2")
-            inferred = False
-            if level1 is None and c1 is not None and _merged(grid, r, c1):
-                level1 = current1
-                owner = profile.canonical_level2(level2)
-                if owner is not None and profile.canonical_level1(current1) not in (None, owner[0]):
-                    level1, inferred = owner[0], True
-            if level1 != current1:
-                current2 = None
-            if level2 is None and c2 is not None and _merged(grid, r, c2):
-                level2 = current2
+            level1, level2, inferred = _inherited(
+                profile, level1, level2, current1, current2,
+                level1 is None and c1 is not None and _merged(grid, r, c1),
+                level2 is None and c2 is not None and _merged(grid, r, c2))
             current1, current2 = level1, level2
             if c1 is None and level1 is None:
                 owner = profile.canonical_level2(level2)
