@@ -487,7 +487,6 @@ class Writer:
         self._findings = self._open(FINDINGS_CSV, FINDINGS_HEADER)
         self._indicators = self._open(INDICATORS_CSV, INDICATOR_HEADER)
         self._declarations = self._open(DECLARATIONS_CSV, DECLARATION_HEADER)
-        self.link_base = link_base
         self.book = SummaryWorkbook(folder / SUMMARY_XLSX, spill, max_rows, link_base)
         self.cross = CrossIndex(spill / ".cross.sqlite" if spill is not None else None)
         self.files = 0
@@ -505,7 +504,7 @@ class Writer:
         self.files += 1
         if outcome.failed:
             self._discard(outcome.rel)
-        made = outcome.fragments or render_outcome(outcome, self.link_base)
+        made = outcome.fragments or render_outcome(outcome, self.book.link_base)
         for d in outcome.declarations:
             if d.json_text is not None:
                 create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
