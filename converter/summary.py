@@ -22,7 +22,7 @@ import re
 import shutil
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +41,6 @@ from .sheet_rows import (
     STYLES,
     UNIT,
     Columns,
-    Link,
     RenderedRows,
     Rows,
     SheetRow,
@@ -146,6 +145,15 @@ class _Sink:
 _HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 
 
+def _anchor(ref: str, rid: int, location: str) -> str:
+    """A cell's ``<hyperlink>`` element; ``location`` is its attribute as the worker rendered it (or empty)."""
+    return f'<hyperlink ref="{ref}" r:id="rId{rid}"{location}/>'
+
+
+def _relationship(rid: int, target: str) -> str:
+    return f'<Relationship Id="rId{rid}" Type="{_HYPERLINK_REL}" Target="{target}" TargetMode="External"/>'
+
+
 class _Sheet:
     """One data sheet as the parent keeps it: rows rendered by the workers (``sheet_rows``), numbered here into a
     spill file, their links into two more (the ``<hyperlink>`` elements and their relationships); widths merged
@@ -173,10 +181,10 @@ class _Sheet:
                 mine[c] = width
 
     def take(self, rendered: RenderedRows) -> None:
+        """A file's rows as a worker rendered them (``write``), with what it measured of them."""
         rows, widths, filled, cut = rendered
         self.merge(widths, filled, cut)
-        for xml, links in rows:
-            self.append(xml, links)
+        self.write(rows)
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
         """A row rendered here (the parent's own rows: files not read, cross-file findings)."""
@@ -185,26 +193,40 @@ class _Sheet:
         self.take(rows.done())
         return out
 
-    def append(self, xml: str, links: tuple[Link, ...]) -> None:
-        """A rendered row, numbered; past Excel's row limit it is counted, not written (the sheet's last row
-        says so), and past its links a sheet a cell keeps its text without the link."""
-        if self.count >= self.book.max_rows - 2:  # the header's row, and the last kept for the note on cuts
-            self.cut_rows += 1
-            return
-        self.count += 1
-        number = str(self.count + 1)
-        if links:
-            room = EXCEL_MAX_LINKS - self.links
-            if len(links) > room:
-                xml = unlinked(self.columns, xml, {c for c, _, _ in links[max(room, 0):]})
-                links = links[:max(room, 0)]
-            for c, target, location in links:
-                self.links += 1
-                self._links.write(f'<hyperlink ref="{self.columns.letters[c]}{number}" r:id="rId{self.links}"'
-                                  f'{location}/>'.encode())
-                self._rels.write(f'<Relationship Id="rId{self.links}" Type="{_HYPERLINK_REL}" Target="{target}" '
-                                 'TargetMode="External"/>'.encode())
-        self._rows.write(xml.replace(ROW, number).encode())
+    def write(self, rows: Iterable[SheetRow], chunk: int = 512) -> None:
+        """Rendered rows, numbered, with a write per spill file for every ``chunk`` rows (a file with hundreds of
+        findings would otherwise cost the parent a few writes a row). Past Excel's row limit a row is counted,
+        not written (the sheet's last row says so); past its links a sheet, a cell keeps its text without the
+        link."""
+        texts: list[str] = []
+        anchors: list[str] = []
+        rels: list[str] = []
+        letters, limit = self.columns.letters, self.book.max_rows - 2  # the header's row, and the note on cuts
+        for xml, links in rows:
+            if self.count >= limit:
+                self.cut_rows += 1
+                continue
+            self.count += 1
+            number = str(self.count + 1)
+            if links:
+                room = EXCEL_MAX_LINKS - self.links
+                if len(links) > room:
+                    xml = unlinked(self.columns, xml, {c for c, _, _ in links[max(room, 0):]})
+                    links = links[:max(room, 0)]
+                for c, target, location in links:
+                    self.links += 1
+                    anchors.append(_anchor(letters[c] + number, self.links, location))
+                    rels.append(_relationship(self.links, target))
+            texts.append(xml.replace(ROW, number))
+            if len(texts) >= chunk:
+                self._flush(texts, anchors, rels)
+        self._flush(texts, anchors, rels)
+
+    def _flush(self, texts: list[str], anchors: list[str], rels: list[str]) -> None:
+        for fh, parts in ((self._rows, texts), (self._links, anchors), (self._rels, rels)):
+            if parts:
+                fh.write("".join(parts).encode())
+                parts.clear()
 
     def hold(self, row: Sequence[Any], rendered: SheetRow, kind: str) -> None:
         """A 汇总 row kept (values and rendering) until ``held`` gives it back."""
@@ -378,8 +400,7 @@ class SummaryWorkbook:
         t = self.tally
         t.files, t.skipped = files, skipped
         summary = self.summary
-        for xml, links in self._amended(extra):
-            summary.append(xml, links)
+        summary.write(self._amended(extra))
         summary.lay_out("json/ 中的 JSON 文件和 declarations.csv")
         self.findings.lay_out("findings.csv")
         _write_overview(self)

@@ -65,6 +65,20 @@ def test_links_lead_to_the_file_and_cell_and_stop_at_the_limit(tmp_path: Path,
     assert ws.cell(4, file_col).font.u == "single" and ws.cell(3, cell_col).font.u == "single"
 
 
+def test_rows_written_a_file_at_a_time_and_one_by_one_at_the_limit_number_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file's rows go in one write unless they reach a limit; then one by one. Both number rows and links on."""
+    monkeypatch.setattr(summary, "EXCEL_MAX_LINKS", 7)
+    outcomes = [_outcome("a.xlsx", ["一", "二"]), _outcome("b.xlsx", ["三", "四"]), _outcome("c.xlsx", ["五"])]
+    ws = openpyxl.load_workbook(_write(tmp_path / "out", outcomes))[summary.FINDINGS_SHEET]
+    message = summary.FINDINGS_HEADER.index("说明") + 1
+    assert [ws.cell(r, message).value for r in range(2, 7)] == ["一", "二", "三", "四", "五"]
+    linked = [c.coordinate for row in ws.iter_rows() for c in row if c.hyperlink]
+    assert linked == ["A2", "E2", "A3", "E3", "A4", "E4", "A5"]  # a: one write; b: one by one, cut at the 7th
+    assert [ws.cell(r, 5).value for r in range(2, 7)] == ["D19", "D20", "D19", "D20", "D19"]
+    assert not ws.cell(5, 5).font.u and not ws.cell(6, 1).font.u and ws.cell(5, 1).font.u == "single"
+
+
 def test_a_worker_s_rendering_equals_the_parent_s(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
