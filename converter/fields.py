@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .model import Budget, Declaration, Indicator, Kind, Meta, Project
+from .model import Budget, Declaration, Indicator, Kind, Meta, Project, declaration
 
 INDICATOR_PREFIX = "indicators[]."
 
@@ -108,4 +108,4 @@ def declaration_from(fields: dict[str, Any], **rest: Any) -> Declaration:
             top[path] = value
         else:
             parts[section][path.split(".", 1)[1]] = value
-    return Declaration(**top, **parts, **rest)
+    return declaration(**top, **parts, **rest)  # the model's constructor that validates only what could change

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .fields import COLUMNS, HEADER, get_field
+from .fields import COLUMNS, HEADER
 from .model import NO, YES, Declaration, Indicator
 from .profile import UnknownProfileError, load_profile
 from .targets import OTHER_QUANTITATIVE, QUALITATIVE, row_parts
@@ -54,6 +56,7 @@ INDICATOR_HEADER = (*_WHERE, "序号", *(spec.label for spec in COLUMNS.values()
                     "类型（解析）", f"{COLUMNS['comparator'].label}（解析）", "数值（解析）",
                     f"{COLUMNS['unit'].label}（解析）")
 _DECLARATION_FIELDS = tuple(p for p in HEADER if p not in ("unit_name", "project.name", "year"))
+_DECLARATION_OF = operator.attrgetter(*_DECLARATION_FIELDS)  # every field at once, in C
 DECLARATION_HEADER = (*_WHERE, *(HEADER[p].label for p in _DECLARATION_FIELDS), "指标数", "JSON 文件")
 
 Row = tuple[str | None, ...]
@@ -63,6 +66,8 @@ def _text(value: Any) -> str | None:
     """One value as the CSV shows it (amounts in 元 with two places, dates ISO, flags 是 / 否)."""
     if value is None:
         return None
+    if value.__class__ is str:  # most values
+        return csv_field(value)
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, Decimal):
@@ -81,35 +86,71 @@ def _period(value: str | None, profile: str) -> str | None:
     """A period as the form heads its table (长期绩效指标, 年度绩效指标)."""
     if value is None:
         return None
-    try:
-        return load_profile(profile).form.table.headings.get(value, value)
-    except UnknownProfileError:
-        return value
+    return _headings(profile).get(value, value)
 
 
 _COLUMN_KEYS = tuple(COLUMNS)
 _COLUMNS_OF = operator.attrgetter(*_COLUMN_KEYS)
 _PERIOD_AT = _COLUMN_KEYS.index("period")
+_TARGET_AT, _COMPARATOR_AT, _UNIT_AT = (_COLUMN_KEYS.index(k) for k in ("target", "comparator", "unit"))
+_AFTER_FORMULA = re.compile("\x00[" + re.escape("".join(_FORMULA_START)) + "]")  # a later field, joined
 
 
-def _plain_texts(values: tuple[Any, ...]) -> bool:
-    """Whether every value is None or text that is valid UTF-8 as it stands (no lone surrogate), so that
-    ``_text`` would only neutralise formulas: one check for a whole row (``join`` refuses what is not text)."""
+def _formula_cells(columns: Sequence[Sequence[str | None]]) -> list[tuple[int, int]] | None:
+    """The cells (row, column) of a table, given by its columns, that ``csv_field`` would neutralise, or None
+    when some text is not valid UTF-8 as it stands (the caller then passes every field through ``csv_field``).
+
+    Every cell of a batch's tables passes here, so each column is checked in C as one joined text (empty
+    fields left out: they start nothing), and only a column where some field starts like a formula (a target
+    ``=100%``) is looked at field by field; a text holding a NUL may look like one, and is then looked at too,
+    never missed. ``join`` refuses a field that is not text (``TypeError``)."""
+    cells: list[tuple[int, int]] = []
+    for k, column in enumerate(columns):
+        joined = "\x00".join(filter(None, column))
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        if joined.startswith(_FORMULA_START) or _AFTER_FORMULA.search(joined) is not None:
+            cells.extend((i, k) for i, v in enumerate(column) if v and v.startswith(_FORMULA_START))
+    return cells
+
+
+def csv_rows(rows: Sequence[Sequence[str | None]]) -> Sequence[Sequence[str | None]]:
+    """Rows of text (or nothing) with ``csv_field`` applied to every field; a row it would not change is kept
+    as it is (most rows: see ``_formula_cells``)."""
     try:
-        "".join([v for v in values if v is not None]).encode("utf-8")
-    except (UnicodeEncodeError, TypeError):
-        return False
-    return True
+        cells = _formula_cells(list(zip(*rows, strict=True)))
+    except (TypeError, ValueError):  # a field that is not text, rows of different lengths
+        cells = None
+    if cells is None:
+        return [[csv_field(v) for v in row] for row in rows]
+    if not cells:
+        return rows
+    out = list(rows)
+    for i, k in cells:
+        out[i] = _neutralised(out[i], k)
+    return out
+
+
+def _neutralised(row: Sequence[str | None], k: int) -> Row:
+    """``row`` with its field ``k`` (valid UTF-8, starting like a formula) as ``csv_field`` writes it."""
+    return (*row[:k], f"'{row[k]}", *row[k + 1:])
+
+
+def _headings(profile: str) -> dict[str, str]:
+    """How the form heads its tables by period (长期绩效指标, 年度绩效指标); none for a profile not known here."""
+    try:
+        return load_profile(profile).form.table.headings
+    except UnknownProfileError:
+        return {}
 
 
 def _indicator(ind: Indicator, profile: str) -> Row:
-    """An indicator's columns, then the parsed view of its target. Every cell of a table passes here, so the
-    common case (text, or nothing) is checked once per row, not once per cell."""
+    """An indicator's columns, then the parsed view of its target (the careful path: a declaration whose text
+    ``_formula_cells`` found not valid UTF-8)."""
     values: tuple[Any, ...] = _COLUMNS_OF(ind)
-    if _plain_texts(values):
-        cells = [v if v is None or not v.startswith(_FORMULA_START) else f"'{v}" for v in values]  # as csv_field
-    else:
-        cells = [_text(v) for v in values]
+    cells = [_text(v) for v in values]
     cells[_PERIOD_AT] = _period(values[_PERIOD_AT], profile)
     return (*cells, *_parsed(ind.target, ind.comparator, ind.unit))
 
@@ -123,12 +164,37 @@ def _parsed(target: str | None, comparator: str | None, unit: str | None) -> Row
 
 
 def indicator_rows(file: str, sheet: str | None, decl: Declaration) -> list[Row]:
-    """One row per indicator of a declaration (INDICATOR_HEADER), in the order the form lists them."""
+    """One row per indicator of a declaration (INDICATOR_HEADER), in the order the form lists them.
+
+    Every cell of every table passes here, so the work is done a column at a time where it can be: which
+    fields need ``csv_field`` (``_formula_cells``), the parsed view (``_parsed``), the periods' headings; a
+    row is then its cells as they stand."""
     where = _where(file, sheet, decl)
-    return [(*where, str(i), *_indicator(ind, decl.profile)) for i, ind in enumerate(decl.indicators, start=1)]
+    table = list(map(_COLUMNS_OF, decl.indicators))
+    if not table:
+        return []
+    columns = list(zip(*table, strict=True))
+    try:
+        cells = _formula_cells(columns)
+    except TypeError:  # a cell that is not text: never from the model, kept correct all the same
+        cells = None
+    if cells is None:
+        return [(*where, str(i), *_indicator(ind, decl.profile)) for i, ind in enumerate(decl.indicators, start=1)]
+    parsed = list(map(_parsed, columns[_TARGET_AT], columns[_COMPARATOR_AT], columns[_UNIT_AT]))
+    for i, k in cells:
+        table[i] = _neutralised(table[i], k)
+    periods = columns[_PERIOD_AT]
+    if periods.count(None) < len(periods):
+        headings = _headings(decl.profile)
+        for i, period in enumerate(periods):
+            if period is not None:
+                row = table[i]
+                table[i] = (*row[:_PERIOD_AT], headings.get(period, period), *row[_PERIOD_AT + 1:])
+    return [(*where, n, *values, *view)
+            for n, values, view in zip(map(str, range(1, len(table) + 1)), table, parsed, strict=True)]
 
 
 def declaration_row(file: str, sheet: str | None, decl: Declaration, json_name: str | None) -> Row:
     """The declaration's row (DECLARATION_HEADER): every header field and amount."""
-    return (*_where(file, sheet, decl), *(_text(get_field(decl, p)) for p in _DECLARATION_FIELDS),
-            str(len(decl.indicators)), csv_field(json_name))
+    return (*_where(file, sheet, decl), *map(_text, _DECLARATION_OF(decl)), str(len(decl.indicators)),
+            csv_field(json_name))

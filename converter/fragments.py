@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .flat import csv_field
+from .flat import csv_rows
 from .sheet_rows import RenderedRows, Rows
 from .summary import FINDINGS_COLUMNS, SUMMARY_COLUMNS, finding_links, summary_links
 
@@ -40,7 +40,7 @@ def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
 
 def finding_csv(rows: Iterable[Sequence[str | None]]) -> bytes:
     """Findings as findings.csv lines: a field a spreadsheet would take for a formula neutralised."""
-    return csv_bytes([csv_field(v) for v in row] for row in rows)
+    return csv_bytes(csv_rows(list(rows)))
 
 
 def render_outcome(outcome: FileOutcome, link_base: str | None) -> Fragments:

@@ -202,16 +202,19 @@ def title_profiles(text: str) -> list[str]:
     return [n for n in profile_names() if any(re.search(p, key) for p in load_profile(n).form.title_patterns)]
 
 
+TITLE_CHARS = 60  # the longest a title is (its ``label_key``): a longer text is a sentence, not a title
+
+
 def is_title(text: str) -> bool:
     """Whether a cell is a declaration form's title (not a self-evaluation's, not a sentence mentioning one)."""
     key = label_key(text)
-    return len(key) <= 60 and GENERIC_TITLE.search(key) is not None and "说明" not in key
+    return len(key) <= TITLE_CHARS and GENERIC_TITLE.search(key) is not None and "说明" not in key
 
 
 def other_form(text: str) -> str | None:
     """The kind of form a title names when it is a form that is not a declaration (绩效自评表, 绩效监控表)."""
     key = label_key(text)
-    return next((kind for kind, title in OTHER_FORMS.items() if len(key) <= 60 and title.search(key)), None)
+    return next((kind for kind, title in OTHER_FORMS.items() if len(key) <= TITLE_CHARS and title.search(key)), None)
 
 
 def unit_line(text: str) -> MoneyUnit | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -241,7 +242,6 @@ class Indicator(BaseModel):
 
 
 _M = TypeVar("_M", bound=BaseModel)
-_INDICATOR_EMPTY: dict[str, Any] = dict.fromkeys(Indicator.model_fields)
 _PERIODS = ("annual", "long_term")
 _setattr = object.__setattr__
 
@@ -254,6 +254,88 @@ def _built(model: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
     _setattr(built, "__pydantic_extra__", None)
     _setattr(built, "__pydantic_private__", None)
     return built
+
+
+def _taker(annotation: Any, metadata: list[Any]) -> tuple[Callable[[Any], Any], type] | None:
+    """How pydantic takes a value of a field with a ``BeforeValidator``: that function, whose result it then only
+    checks to be of the field's type (``X | None``), which is the returned class."""
+    before = next((m.func for m in metadata if isinstance(m, BeforeValidator)), None)
+    kinds = [a for a in get_args(annotation) if a is not type(None)]
+    if before is None or len(kinds) != 1 or not isinstance(kinds[0], type):
+        return None
+    return cast(Callable[[Any], Any], before), kinds[0]
+
+
+class _Fields:
+    """A model's fields as ``_fast`` takes them: their defaults in the model's order (those made by a factory, made
+    per model by ``made_defaults``), and each field's taker."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        infos = model.model_fields
+        self.empty: dict[str, Any] = {name: None if info.default_factory else info.get_default()
+                                      for name, info in infos.items()}
+        self.factories = {name: info for name, info in infos.items() if info.default_factory is not None}
+        self.takers = {name: _taker(info.annotation, info.metadata) for name, info in infos.items()}
+
+    def made_defaults(self, values: dict[str, Any], given: dict[str, Any]) -> None:
+        """The factory-made defaults of the fields not ``given``, made as pydantic makes them."""
+        for name, info in self.factories.items():
+            if name not in given:
+                values[name] = info.get_default(call_default_factory=True)
+
+
+_NOT_TAKEN = object()
+
+
+def _take(taker: tuple[Callable[[Any], Any], type] | None, value: Any) -> Any:
+    """A value as the field's validator leaves it, or ``_NOT_TAKEN`` where only pydantic can say (a refusal)."""
+    if value is None:
+        return None
+    if taker is None:
+        return _NOT_TAKEN
+    before, kind = taker
+    cls = value.__class__
+    if cls is str and before is clean_text and value.isprintable() and len(value) <= MAX_CELL_CHARS:
+        return value.strip() or None  # all that clean_text does to a printable text that fits a cell
+    if cls is Decimal and before is _to_money:
+        parts = value.as_tuple()
+        if parts.exponent == -2 and len(parts.digits) <= getcontext().prec:
+            return value  # an amount in 分 already, that fits the context: _to_money's quantize gives it back
+    try:
+        taken = before(value)
+    except (ValueError, TypeError):
+        return _NOT_TAKEN  # pydantic raises its own error for it
+    return taken if taken is None or taken.__class__ is kind else _NOT_TAKEN
+
+
+def _fast(fields: _Fields, values: dict[str, Any]) -> BaseModel | None:
+    """``model(**values)`` for fields that each have a taker, built as pydantic builds it; None when a value needs
+    pydantic itself."""
+    out = dict(fields.empty)
+    takers = fields.takers
+    for key, value in values.items():
+        if key not in takers:
+            return None  # pydantic refuses it
+        taken = _take(takers[key], value)
+        if taken is _NOT_TAKEN:
+            return None
+        out[key] = taken
+    fields.made_defaults(out, values)
+    return _built(fields.model, out, set(values))
+
+
+_PROJECT, _BUDGET = _Fields(Project), _Fields(Budget)
+
+
+def budget(**fields: Any) -> Budget:
+    """``Budget(**fields)``: the same model, each amount taken by its validator alone (``_to_money``) and pydantic
+    asked only where that refuses one (it raises what it would raise)."""
+    built = _fast(_BUDGET, fields)
+    return built if isinstance(built, Budget) else Budget(**fields)
+
+
+_INDICATOR_EMPTY: dict[str, Any] = dict.fromkeys(Indicator.model_fields)
 
 
 def indicator(**fields: Any) -> Indicator:
@@ -296,3 +378,47 @@ class Declaration(BaseModel):
     budget: Budget = Field(default_factory=Budget, title="项目资金")
     indicators: list[Indicator] = Field(default_factory=list, title="绩效指标")
 
+
+_DECLARATION = _Fields(Declaration)
+
+
+def declaration(**fields: Any) -> Declaration:
+    """``Declaration(**fields)``: the same model, with ``project`` and ``budget`` given as dicts or models, validated
+    only where validation could change or refuse a value.
+
+    A reader has already read every header cell into the field's type (cleaned text, Decimal amounts, dates) and
+    every row into an Indicator; pydantic would run each field's validator again. Here each field's own validator
+    (its ``BeforeValidator``, the model's only say on its value) runs, a printable text is only trimmed, and
+    indicators, projects and budgets that are models already are taken as pydantic takes them (as they are). Any
+    value that is not plainly of its type goes through pydantic in full, which also raises what it would raise."""
+    if "profile" not in fields:
+        return Declaration(**fields)  # required: pydantic says so
+    out = dict(_DECLARATION.empty)
+    for key, value in fields.items():
+        taken = _declaration_value(key, value)
+        if taken is _NOT_TAKEN:
+            return Declaration(**fields)
+        out[key] = taken
+    _DECLARATION.made_defaults(out, fields)
+    return _built(Declaration, out, set(fields))
+
+
+def _declaration_value(key: str, value: Any) -> Any:
+    """One field of ``declaration`` as pydantic would leave it, or ``_NOT_TAKEN``."""
+    if key == "project" or key == "budget":
+        model, parts = (Project, _PROJECT) if key == "project" else (Budget, _BUDGET)
+        if value.__class__ is model:
+            return value  # a model is taken as it is (pydantic's revalidate_instances="never")
+        built = _fast(parts, value) if value.__class__ is dict else None
+        return _NOT_TAKEN if built is None else built
+    if key == "indicators":
+        return list(value) if value.__class__ is list and set(map(type, value)) <= {Indicator} else _NOT_TAKEN
+    if key == "profile":
+        return value if value.__class__ is str else _NOT_TAKEN
+    if key == "year":
+        return value if value is None or (value.__class__ is int and YEAR_MIN <= value <= YEAR_MAX) else _NOT_TAKEN
+    if key == "schema_version":
+        return SCHEMA_VERSION if value.__class__ is str and value == SCHEMA_VERSION else _NOT_TAKEN
+    if key in _DECLARATION.takers:
+        return _take(_DECLARATION.takers[key], value)
+    return _NOT_TAKEN

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ctypes
 import faulthandler
+import gc
 import heapq
 import multiprocessing as mp
 import os
@@ -62,6 +63,7 @@ _POLL = 0.2  # seconds between looks at the clock while every worker is busy
 _STOP_GRACE = 5.0  # seconds a worker gets to finish after being told to stop
 _IDLE_DEATHS = 2  # times a task may meet a worker that died before running it; then it is reported
 _PR_SET_PDEATHSIG = 1
+_GC_FIRST = 10_000  # allocations between the collector's runs over young objects in a worker (Python: 700)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,11 @@ def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int |
             pass
         else:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    # What the worker inherited (modules, profiles, caches) lives as long as it does: frozen, the collector
+    # never walks it again. Tasks that build large tables (600 indicator rows) otherwise spent ~8 % of their
+    # time in full collections over those objects; a larger first generation runs them rarely.
+    gc.freeze()
+    gc.set_threshold(_GC_FIRST, *gc.get_threshold()[1:])
     while True:
         try:
             message = conn.recv()

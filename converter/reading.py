@@ -36,7 +36,7 @@ from .rules import (
     FILE_TOO_LARGE,
     FILE_UNKNOWN_FORMAT,
     FILE_UNREADABLE,
-    rule_findings,
+    rule_verdicts,
 )
 from .syserrors import os_reason, trim_detail
 
@@ -122,7 +122,7 @@ def _sniff(data: bytes) -> tuple[str, Names, list[zipfile.ZipInfo] | None]:
                         return "encrypted", _NO_NAMES, None
                     return "ods", _NO_NAMES, z.infolist()
                 if {n.replace("\\", "/").lower() for n in names} & {"[content_types].xml", "xl/workbook.xml"}:
-                    return "xlsx", template_names(z), z.infolist()
+                    return "xlsx", template_names(z, data), z.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
             return "damaged-zip", _NO_NAMES, None
         return "unknown", _NO_NAMES, None
@@ -268,16 +268,10 @@ def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) 
         # "not filled" or otherwise judged by the rules; the reader's finding says what is wrong with it.
         unread = {f.field for f in form.findings if f.severity == Severity.ERROR and f.field}
         sheet = form.sheet
-        for f in rule_findings(form.declaration):
-            if f.field in unread:
-                continue
-            where = f.__dict__
-            if where["file"] is None and where["sheet"] is None and where["cell"] is None and where["project"] is None:
-                # a rule's finding, not yet located (all are): made once with its place, as ``located`` would
-                found.append(Finding.make(f.code, f.severity, f.message, f.field, file=shown, sheet=sheet,
-                                          cell=cell_of(form, f.field), project=name))
-            else:
-                found.append(f.located(sheet=sheet, cell=cell_of(form, f.field), file=shown, project=name))
+        for code, severity, message, field in rule_verdicts(form.declaration):  # plain data: one Finding each
+            if field not in unread:
+                found.append(Finding.make(code, severity, message, field, file=shown, sheet=sheet,
+                                          cell=cell_of(form, field), project=name))
     return found
 
 

@@ -8,32 +8,36 @@ one, the official source. Checks are plain functions over the model, registered 
 * ``indicator`` — one row of the indicator table (also what ``PG_CHECK_INDICATOR`` runs);
 * ``reader`` — declared here so codes and messages live in one place, raised by the readers.
 
-A check yields ``Hit`` values (field path and message parameters); the rule turns them into findings.
+A declaration or budget check yields ``Hit`` values (field path and message parameters); a row check is a plain
+test over the row's facts (``rule_facts.RowFacts``, worked out once per row and shared by every row rule) that
+returns one ``Hit`` or None. What the row rules say of a row's content is remembered, so a row met again (in the
+next form of a batch, on Excel's next recalculation) costs a look-up. Verdicts stay plain data — (code, severity,
+message, field) — until a caller makes Finding models of them (``rule_verdicts``, ``rule_findings``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from .fields import BUDGET_FIELDS, HEADER, get_field, header_paths
 from .findings import Finding, Severity
 from .model import Budget, Declaration, Indicator, Kind
 from .profile import Profile, in_unit, load_profile, money_places, strip_unit
-from .targets import (
-    COMPARATORS,
-    TargetParts,
-    comparator_of,
-    parse_target,
-    row_parts,
-)
+from .rule_facts import RATE_EXCLUDED as RATE_EXCLUDED  # the rule words, for the template's formulas
+from .rule_facts import RATE_WORD as RATE_WORD
+from .rule_facts import SATISFACTION_WORD as SATISFACTION_WORD
+from .rule_facts import FormFacts, RowFacts, facts_of, form_facts
+from .rule_facts import is_change_rate_name as is_change_rate_name
+from .rule_facts import is_rate_name as is_rate_name
+from .rule_facts import is_satisfaction_name as is_satisfaction_name
 
 Scope = Literal["reader", "declaration", "budget", "indicator"]
 
@@ -46,12 +50,14 @@ SRC_88 = "财预〔2015〕88号《中央部门预算绩效目标管理办法》�
 SRC_SYSTEM = "省级预算管理一体化系统绩效指标规则：定量指标须有比较符号和计量单位，指标名称不超过100字"
 
 
-@dataclass(frozen=True)
-class Hit:
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Hit(NamedTuple):
     """One occurrence of a rule: where (field path relative to the scope) and message parameters."""
 
     field: str | None
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, Any] = _NO_PARAMS
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,8 @@ class Context:
                    is_carried_over(p.category, p.attribute))
 
 
-CheckFn = Callable[..., Iterable[Hit]]
+CheckFn = Callable[..., Iterable[Hit]]  # a declaration or budget rule: its hits
+AnyCheck = Callable[..., Any]  # a CheckFn, or a row rule's ``RowCheck`` (one hit or None)
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class Rule:
     description: str
     scope: Scope
     source: str | None = None
-    check: CheckFn | None = None
+    check: AnyCheck | None = None
 
     def finding(self, field: str | None = None, **params: Any) -> Finding:
         # Built without validation: every part is ours and already of the right type, and rules make findings
@@ -95,7 +102,7 @@ CATALOGUE: dict[str, Rule] = {}
 
 
 def declare(code: str, severity: Severity, title: str, message: str, description: str, scope: Scope,
-            source: str | None = None, check: CheckFn | None = None) -> Rule:
+            source: str | None = None, check: AnyCheck | None = None) -> Rule:
     if code in CATALOGUE:
         raise ValueError(f"rule {code} declared twice")
     rule = Rule(code, severity, title, message, description, scope, source, check)
@@ -125,7 +132,12 @@ CARRIED_OVER_WORDS = ("结转", "延续")  # in 项目类别 or 项目属性: th
 
 def is_carried_over(category: str | None, attribute: str | None) -> bool:
     """A project carried over from earlier years (项目类别 结转项目, 项目属性 延续)."""
-    return any(w in (text or "") for text in (category, attribute) for w in CARRIED_OVER_WORDS)
+    for text in (category, attribute):
+        if text:
+            for word in CARRIED_OVER_WORDS:
+                if word in text:
+                    return True
+    return False
 
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -205,17 +217,28 @@ LEVEL1_INFERRED = declare("R014", INFO, "已根据二级指标推断一级指标
 @rule("H001", E, "必填项未填", "必填项“{label}”未填写",
       "Fields the form marks as required (*) must be filled.", "declaration", SRC_REQUIRED)
 def required_fields(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    for path in ctx.profile.required_fields:
-        if get_field(decl, path) is None:
+    return _empty_fields(decl, ctx, ctx.profile.required_fields)
+
+
+@lru_cache(maxsize=64)
+def _values_at(paths: tuple[str, ...]) -> Callable[[Declaration], tuple[Any, ...]]:
+    """The values at several paths in one call (a profile's required or recommended fields)."""
+    if len(paths) > 1:
+        return operator.attrgetter(*paths)  # a tuple of the values
+    one = operator.attrgetter(*paths) if paths else None
+    return lambda decl: () if one is None else (one(decl),)
+
+
+def _empty_fields(decl: Declaration, ctx: Context, paths: tuple[str, ...]) -> Iterator[Hit]:
+    for path, value in zip(paths, _values_at(paths)(decl), strict=True):
+        if value is None:
             yield Hit(path, {"label": ctx.profile.label(path)})
 
 
 @rule("H002", W, "建议填写项未填", "“{label}”未填写",
       "Fields without * that a usable declaration still needs.", "declaration")
 def recommended_fields(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    for path in ctx.profile.recommended_fields:
-        if get_field(decl, path) is None:
-            yield Hit(path, {"label": ctx.profile.label(path)})
+    return _empty_fields(decl, ctx, ctx.profile.recommended_fields)
 
 
 def _list_check(path: str) -> CheckFn:
@@ -290,10 +313,12 @@ def amount_text(value: Decimal, profile: Profile) -> str:
 
 @rule("B001", E, "金额为负数", "{label}为负数（{value}）", "Amounts are never negative.", "budget")
 def amounts_not_negative(budget: Budget, ctx: Context) -> Iterator[Hit]:
-    for path in BUDGET_FIELDS:
-        value: Decimal | None = getattr(budget, path.removeprefix(_BUDGET))
+    for path, value in zip(BUDGET_FIELDS, _AMOUNTS(budget), strict=True):
         if value is not None and value < 0:
             yield Hit(path, {"label": ctx.profile.label(path), "value": amount_text(value, ctx.profile)})
+
+
+_AMOUNTS = operator.attrgetter(*(path.removeprefix(_BUDGET) for path in BUDGET_FIELDS))
 
 
 def _not_above(part: str, whole: str) -> CheckFn:
@@ -320,17 +345,11 @@ executed_within_budget = rule("B003", E, "上年执行数超过上年预算", _A
 
 
 # --------------------------------------------------------------------------------------------------
-# Indicators, row by row
+# Indicators, row by row: each check is a plain test over the row's facts (``RowFacts``: levels, name kinds and
+# parsed target worked out once per row), returning its hit or None. ``ctx`` carries the plan (year, completion
+# date, carried over) only for a rule declared with ``plan``; the others read the form alone, so what they say of a
+# row's content is remembered across declarations of any year.
 # --------------------------------------------------------------------------------------------------
-RATE_WORD, RATE_EXCLUDED = "率", "效频功速概"  # a rate's name holds 率, but 效率, 频率… are no rates
-SATISFACTION_WORD = "满意度"
-_RATE = re.compile(f"(?<![{RATE_EXCLUDED}]){RATE_WORD}")
-_SATISFACTION = SATISFACTION_WORD
-# A growth or change rate may exceed 100% (增长率 150%); a completion, pass or execution rate may not.
-_CHANGE_RATE = re.compile(r"增长|增加|增幅|增速|涨幅|下降|降低|降幅|减少|减幅|提高|提升|变化|变动|同比|环比")
-_BUDGET_RATE = re.compile(r"执行率|到位率")
-_MEASURE_WORDS = ("数量", "次数", "人数", "个数", "件数", "户数", "面积", "时长", "时间", "时限", "天数", "周期",
-                  "长度", "金额")
 VAGUE_TERMS = ("明显改善", "进一步提升", "进一步提高", "进一步", "明显", "显著", "有所", "逐年上升", "逐步",
                "同比下降", "同比上升", "提高", "提升", "加大", "加强", "增强", "上升", "下降", "缩短", "增加",
                "减少", "降低", "改善", "较好", "较高", "较大")
@@ -341,176 +360,123 @@ _NEGATION_WORDS = ("无", "不", "未", "没有", "零", "杜绝", "避免", "�
 _DEGREE_WORDS = ("任何", "明显", "显著", "较大", "大幅", "严重", "重大", "的")
 _NEGATED = re.compile(f"(?:{'|'.join(_NEGATION_WORDS)})(?:{'|'.join(_DEGREE_WORDS)})*$")
 
-
-def is_rate_name(name: str | None) -> bool:
-    return bool(name) and _RATE.search(name or "") is not None and _SATISFACTION not in (name or "")
-
-
-def is_satisfaction_name(name: str | None) -> bool:
-    return bool(name) and _SATISFACTION in (name or "")
+RowCheck = Callable[[RowFacts, Context], Hit | None]
+# Rules that read the plan, each with the test of a row's content that must hold for it to have anything to say
+# (checked when the row's verdicts are remembered; the rule itself runs per declaration on the rows that pass).
+_PLAN_RULES: dict[str, Callable[[RowFacts], bool]] = {}
 
 
-def is_change_rate_name(name: str | None) -> bool:
-    """A growth or change rate (增长率, 下降率, 增幅…): the one kind of rate that may exceed 100%."""
-    return bool(name) and _CHANGE_RATE.search(name or "") is not None
+def row_rule(code: str, severity: Severity, title: str, message: str, description: str,
+             source: str | None = None, plan: Callable[[RowFacts], bool] | None = None
+             ) -> Callable[[RowCheck], RowCheck]:
+    """Declare an indicator rule; ``plan`` marks one that reads the plan (year, dates), with its content test."""
+
+    def register(fn: RowCheck) -> RowCheck:
+        declare(code, severity, title, message, description, "indicator", source, fn)
+        if plan is not None:
+            _PLAN_RULES[code] = plan
+        return fn
+
+    return register
 
 
-def _is_measure_name(name: str | None) -> bool:
-    return bool(name) and any(w in (name or "") for w in _MEASURE_WORDS)
-
-
-def _percent_name(name: str | None) -> bool:
-    """Rates and satisfaction are percentages: I008 / I009 give the verdict on any other target of theirs."""
-    return is_rate_name(name) or is_satisfaction_name(name)
-
-
-def _parts(ind: Indicator) -> TargetParts:
-    """The row's target as the rules see it: its comparator and unit columns where the form has them."""
-    return row_parts(ind.target, ind.comparator, ind.unit)
-
-
-def _shown(ind: Indicator) -> str:
-    """The target as a reviewer reads it: with the row's comparator and unit cells around it where the form has
-    them and the target's own text does not already say them (``≥`` ``95`` ``%`` → ≥95%)."""
-    target = ind.target or ""
-    if ind.comparator is None and ind.unit is None:
-        return target
-    own = parse_target(target)
-    numeric = own.kind == "quantitative"
-    prefix = ind.comparator if numeric and own.comparator is None and comparator_of(ind.comparator) in COMPARATORS \
-        else None
-    unit = ind.unit if numeric and own.unit is None else None
-    return f"{prefix or ''}{target}{unit or ''}"
-
-
-def _row(ind: Indicator, ctx: Context) -> dict[str, Any]:
-    return {"level1": ind.level1, "level2": ind.level2, "name": ind.name or "", "target": _shown(ind),
-            "label": ctx.profile.column_label("target")}
-
-
-def _field_for(ctx: Context, key: str) -> str:
-    """Where a missing comparator or unit is reported: its own column where the form has one, else the target."""
-    return key if any(c.key == key for c in ctx.profile.form.table.columns) else "target"
-
-
-def _column_hit(key: str, ctx: Context, **params: Any) -> Hit:
+def _column_hit(key: str, row: RowFacts, **params: Any) -> Hit:
     """A hit on one column of the row, its message naming the column as the form prints it."""
-    return Hit(key, {"label": ctx.profile.column_label(key), **params})
+    return Hit(key, {"label": row.form.labels[key], **params})
 
 
-@rule("I001", E, "一级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-1 group.",
-      "indicator")
-def level1_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.level1 is None:
-        yield _column_hit("level1", ctx, row=row)
+@row_rule("I001", E, "一级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-1 group.")
+def level1_present(row: RowFacts, ctx: Context) -> Hit | None:
+    return _column_hit("level1", row) if row.level1 is None else None
 
 
-@rule("I002", E, "一级目标不在本表式中", "{label}“{level1}”不是本表式的{label}（应为：{items}）",
-      "The level-1 groups are fixed by the form's version.", "indicator", SRC_TREE)
-def level1_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.level1 is not None and ctx.profile.canonical_level1(ind.level1) is None:
-        yield _column_hit("level1", ctx, level1=ind.level1, items="、".join(ctx.profile.level1_names()))
-
-
-@rule("I003", E, "二级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-2 group.",
-      "indicator")
-def level2_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.level2 is None:
-        yield _column_hit("level2", ctx, row=row)
-
-
-@rule("I004", W, "二级目标不在列表中", "{label}“{level2}”不在“{level1}”下的常用列表中（{items}）",
-      "Level-2 lists are known from samples and guidance, not a closed official list: a warning.",
-      "indicator", SRC_TREE)
-def level2_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    level1 = ctx.profile.canonical_level1(ind.level1)
-    if ind.level2 is None or level1 is None:
-        return
-    if ctx.profile.canonical_level2(ind.level2) is None:
-        yield _column_hit("level2", ctx, level1=level1, level2=ind.level2,
-                          items="、".join(ctx.profile.level2_names(level1)))
-
-
-@rule("I005", E, "二级目标与一级目标不对应", "{label}“{level2}”属于“{owner}”，不应放在“{level1}”下",
-      "A level-2 group belongs under its own level-1 group.", "indicator", SRC_TREE)
-def level2_under_own_level1(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    level1 = ctx.profile.canonical_level1(ind.level1)
-    found = ctx.profile.canonical_level2(ind.level2)
-    if level1 is not None and found is not None and found[0] != level1:
-        yield _column_hit("level2", ctx, level2=ind.level2, owner=found[0], level1=ind.level1)
-
-
-@rule("I006", E, "指标名称未填", "第{row}行指标（{level1}/{level2}）的{label}未填写",
-      "An indicator without a name cannot be assessed.", "indicator")
-def name_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.name is None:
-        yield Hit("name", {"row": row, "level1": ind.level1 or "?", "level2": ind.level2 or "?",
-                           "label": ctx.profile.column_label("name")})
-
-
-@rule("I007", E, "指标目标值未填", "指标“{name}”没有填写{label}", "Every indicator needs a target value.",
-      "indicator", SRC_88)
-def target_present(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None and ind.name is not None:
-        yield Hit("target", _row(ind, ctx))
-
-
-@rule("I008", E, "比率指标目标值不是百分数", "“{name}”是比率类指标，{label}“{target}”应为百分数（例如 ≥95%）",
-      "A rate (name with 率) is a percentage.", "indicator", SRC_SYSTEM)
-def rate_is_percent(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is not None and is_rate_name(ind.name) and not _parts(ind).is_percent:
-        yield Hit("target", _row(ind, ctx))
-
-
-@rule("I009", E, "满意度目标值不是百分数", "满意度指标“{name}”的{label}“{target}”应为百分数（例如 ≥90%）",
-      "Satisfaction is surveyed as a percentage; a target without % cannot be compared.", "indicator",
-      SRC_SYSTEM)
-def satisfaction_is_percent(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is not None and is_satisfaction_name(ind.name) and not _parts(ind).is_percent:
-        yield Hit("target", _row(ind, ctx))
-
-
-@lru_cache(maxsize=64)
-def _threshold(value: float) -> Decimal:
-    """A profile threshold as a Decimal that prints as written (80, not 80.0)."""
-    number = Decimal(str(value))
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-
-
-def _floor(ind: Indicator) -> Decimal | None:
-    parts = _parts(ind)
-    if parts.is_percent and parts.comparator in ("≥", ">", "=") and parts.number is not None:
-        return parts.number
+@row_rule("I002", E, "一级目标不在本表式中", "{label}“{level1}”不是本表式的{label}（应为：{items}）",
+          "The level-1 groups are fixed by the form's version.", SRC_TREE)
+def level1_known(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.level1 is not None and row.l1 is None:
+        return _column_hit("level1", row, level1=row.level1, items=row.form.level1_items)
     return None
 
 
-@rule("I010", W, "满意度目标偏低", "满意度指标“{name}”的{label} {target} 低于常见水平 {floor}%",
-      "No official floor was found; practice is 80–95%, kept as a profile threshold.", "indicator")
-def satisfaction_floor(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    floor = _threshold(ctx.profile.thresholds.satisfaction_min_percent)
-    if ind.target is not None and is_satisfaction_name(ind.name):
-        value = _floor(ind)
+@row_rule("I003", E, "二级目标未填", "第{row}行指标的{label}未填写", "Every indicator sits under a level-2 group.")
+def level2_present(row: RowFacts, ctx: Context) -> Hit | None:
+    return _column_hit("level2", row) if row.level2 is None else None
+
+
+@row_rule("I004", W, "二级目标不在列表中", "{label}“{level2}”不在“{level1}”下的常用列表中（{items}）",
+          "Level-2 lists are known from samples and guidance, not a closed official list: a warning.", SRC_TREE)
+def level2_known(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.level2 is None or row.l1 is None or row.l2 is not None:
+        return None
+    return _column_hit("level2", row, level1=row.l1, level2=row.level2,
+                       items="、".join(row.form.profile.level2_names(row.l1)))
+
+
+@row_rule("I005", E, "二级目标与一级目标不对应", "{label}“{level2}”属于“{owner}”，不应放在“{level1}”下",
+          "A level-2 group belongs under its own level-1 group.", SRC_TREE)
+def level2_under_own_level1(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.l1 is not None and row.l2 is not None and row.l2[0] != row.l1:
+        return _column_hit("level2", row, level2=row.level2, owner=row.l2[0], level1=row.level1)
+    return None
+
+
+@row_rule("I006", E, "指标名称未填", "第{row}行指标（{level1}/{level2}）的{label}未填写",
+          "An indicator without a name cannot be assessed.")
+def name_present(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.name is None:
+        return Hit("name", {"level1": row.level1 or "?", "level2": row.level2 or "?",
+                            "label": row.form.labels["name"]})
+    return None
+
+
+@row_rule("I007", E, "指标目标值未填", "指标“{name}”没有填写{label}", "Every indicator needs a target value.", SRC_88)
+def target_present(row: RowFacts, ctx: Context) -> Hit | None:
+    return Hit("target", row.params()) if row.target is None and row.name is not None else None
+
+
+@row_rule("I008", E, "比率指标目标值不是百分数", "“{name}”是比率类指标，{label}“{target}”应为百分数（例如 ≥95%）",
+          "A rate (name with 率) is a percentage.", SRC_SYSTEM)
+def rate_is_percent(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.target is not None and row.rate and not row.parts.is_percent:
+        return Hit("target", row.params())
+    return None
+
+
+@row_rule("I009", E, "满意度目标值不是百分数", "满意度指标“{name}”的{label}“{target}”应为百分数（例如 ≥90%）",
+          "Satisfaction is surveyed as a percentage; a target without % cannot be compared.", SRC_SYSTEM)
+def satisfaction_is_percent(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.target is not None and row.satisfaction and not row.parts.is_percent:
+        return Hit("target", row.params())
+    return None
+
+
+@row_rule("I010", W, "满意度目标偏低", "满意度指标“{name}”的{label} {target} 低于常见水平 {floor}%",
+          "No official floor was found; practice is 80–95%, kept as a profile threshold.")
+def satisfaction_floor(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.target is not None and row.satisfaction:
+        value, floor = row.floor, row.form.satisfaction_floor
         if value is not None and value < floor:
-            yield Hit("target", {**_row(ind, ctx), "floor": floor})
+            return Hit("target", {**row.params(), "floor": floor})
+    return None
 
 
-@rule("I011", W, "预算执行类指标目标偏低", "“{name}”的{label} {target} 低于常见水平 {floor}%",
-      "Execution and funds-arrival rates are normally =100% or a high floor.", "indicator")
-def budget_rate_floor(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    floor = _threshold(ctx.profile.thresholds.budget_rate_min_percent)
-    if ind.target is not None and _BUDGET_RATE.search(ind.name or "") and not is_satisfaction_name(ind.name):
-        value = _floor(ind)
+@row_rule("I011", W, "预算执行类指标目标偏低", "“{name}”的{label} {target} 低于常见水平 {floor}%",
+          "Execution and funds-arrival rates are normally =100% or a high floor.")
+def budget_rate_floor(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.target is not None and row.budget_rate and not row.satisfaction:
+        value, floor = row.floor, row.form.budget_floor
         if value is not None and value < floor:
-            yield Hit("target", {**_row(ind, ctx), "floor": floor})
+            return Hit("target", {**row.params(), "floor": floor})
+    return None
 
 
-@rule("I012", E, "计量类指标缺少数值", "“{name}”是数量、次数、面积或时间类指标，{label}“{target}”应含具体数值",
-      "An indicator that counts or measures is assessed against a number.", "indicator", SRC_88)
-def measure_has_number(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or not _is_measure_name(ind.name) or _percent_name(ind.name):
-        return  # a rate named 时间达标率 is I008's to judge
-    if _parts(ind).kind == "qualitative":
-        yield Hit("target", _row(ind, ctx))
+@row_rule("I012", E, "计量类指标缺少数值", "“{name}”是数量、次数、面积或时间类指标，{label}“{target}”应含具体数值",
+          "An indicator that counts or measures is assessed against a number.", SRC_88)
+def measure_has_number(row: RowFacts, ctx: Context) -> Hit | None:
+    # a rate named 时间达标率 is I008's to judge
+    if row.target is not None and row.measure and not row.percent_name and row.parts.kind == "qualitative":
+        return Hit("target", row.params())
+    return None
 
 
 def vague_term(target: str) -> str | None:
@@ -524,101 +490,89 @@ def vague_term(target: str) -> str | None:
     return None
 
 
-@rule("I013", W, "目标值不可衡量",
-      "指标“{name}”的{label}“{target}”含“{term}”等模糊表述，无法衡量，请给出具体数值或分级",
-      "Targets such as 明显改善 or 进一步提升 cannot be assessed at year end; a negated one (无明显影响) can.",
-      "indicator", SRC_88)
-def target_measurable(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or _percent_name(ind.name) or _is_measure_name(ind.name):
-        return  # I008, I009 and I012 already give this row's target its verdict
-    if _parts(ind).kind != "qualitative":
-        return
-    term = vague_term(ind.target)
-    if term is not None:
-        yield Hit("target", {**_row(ind, ctx), "term": term})
+@row_rule("I013", W, "目标值不可衡量",
+          "指标“{name}”的{label}“{target}”含“{term}”等模糊表述，无法衡量，请给出具体数值或分级",
+          "Targets such as 明显改善 or 进一步提升 cannot be assessed at year end; a negated one (无明显影响) can.",
+          SRC_88)
+def target_measurable(row: RowFacts, ctx: Context) -> Hit | None:
+    # I008, I009 and I012 already give a rate's, a satisfaction's or a measure's target its verdict
+    if row.target is None or row.percent_name or row.measure or row.parts.kind != "qualitative":
+        return None
+    term = vague_term(row.target)
+    return None if term is None else Hit("target", {**row.params(), "term": term})
 
 
-@rule("I014", W, "定量指标缺少计量单位", "指标“{name}”的{label}“{target}”有数值但没有{what}",
-      "Quantitative indicators carry a unit of measurement; a form's own unit column (度量单位) satisfies it.",
-      "indicator", SRC_SYSTEM)
-def quantitative_has_unit(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or _percent_name(ind.name):
-        return  # I008/I009 already say what a rate or satisfaction target needs
-    parts = _parts(ind)
+@row_rule("I014", W, "定量指标缺少计量单位", "指标“{name}”的{label}“{target}”有数值但没有{what}",
+          "Quantitative indicators carry a unit of measurement; a form's own unit column (度量单位) satisfies it.",
+          SRC_SYSTEM)
+def quantitative_has_unit(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.target is None or row.percent_name:
+        return None  # I008/I009 already say what a rate or satisfaction target needs
+    parts = row.parts
     if parts.kind == "quantitative" and parts.unit is None and parts.text is None:
-        yield Hit(_field_for(ctx, "unit"), {**_row(ind, ctx), "what": ctx.profile.column_label("unit")})
+        return Hit(row.form.field_for("unit"), {**row.params(), "what": row.form.labels["unit"]})
+    return None
 
 
-@rule("I015", W, "指标名称过长", "{label}超过 {limit} 个字（{length} 个字）",
-      "Budget systems limit indicator names to 100 characters.", "indicator", SRC_SYSTEM)
-def name_length(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    limit = ctx.profile.thresholds.indicator_name_max_chars
-    if ind.name and len(ind.name) > limit:
-        yield Hit("name", {"limit": limit, "length": len(ind.name), "label": ctx.profile.column_label("name")})
+@row_rule("I015", W, "指标名称过长", "{label}超过 {limit} 个字（{length} 个字）",
+          "Budget systems limit indicator names to 100 characters.", SRC_SYSTEM)
+def name_length(row: RowFacts, ctx: Context) -> Hit | None:
+    limit = row.form.name_max_chars
+    if row.name and len(row.name) > limit:
+        return Hit("name", {"limit": limit, "length": len(row.name), "label": row.form.labels["name"]})
+    return None
 
 
-@rule("I016", W, "时限晚于计划完成日期", "指标“{name}”的时限“{target}”（{deadline}）{problem}",
-      "A time-limit target is expected by the plan's completion date and, unless the project is carried over "
-      "(结转 / 延续) or the indicator is a long-term one, inside the budget year.", "indicator")
-def deadline_within_plan(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or _percent_name(ind.name):
-        return
-    due = _parts(ind).deadline(ctx.year)
+def _may_be_late(row: RowFacts) -> bool:
+    """A row I016 has to look at with the plan: a time-limit target, not a rate's or a satisfaction's."""
+    return row.target is not None and not row.percent_name and row.parts.kind == "deadline"
+
+
+@row_rule("I016", W, "时限晚于计划完成日期", "指标“{name}”的时限“{target}”（{deadline}）{problem}",
+          "A time-limit target is expected by the plan's completion date and, unless the project is carried over "
+          "(结转 / 延续) or the indicator is a long-term one, inside the budget year.", plan=_may_be_late)
+def deadline_within_plan(row: RowFacts, ctx: Context) -> Hit | None:
+    if not _may_be_late(row):
+        return None
+    due = row.parts.deadline(ctx.year)
     if due is None:
-        return
+        return None
     if ctx.end_date is not None and due > ctx.end_date:
-        yield Hit("target", {**_row(ind, ctx), "deadline": due.isoformat(),
-                             "problem": f"晚于{ctx.profile.label('project.end_date')} {ctx.end_date.isoformat()}"})
-    elif ctx.year is not None and due.year != ctx.year and not ctx.carried_over and ind.period != "long_term":
-        yield Hit("target", {**_row(ind, ctx), "deadline": due.isoformat(), "problem": f"不在申报年度 {ctx.year} 内"})
+        return Hit("target", {**row.params(), "deadline": due.isoformat(),
+                              "problem": f"晚于{ctx.profile.label('project.end_date')} {ctx.end_date.isoformat()}"})
+    if ctx.year is not None and due.year != ctx.year and not ctx.carried_over and row.period != "long_term":
+        return Hit("target", {**row.params(), "deadline": due.isoformat(), "problem": f"不在申报年度 {ctx.year} 内"})
+    return None
 
 
-
-def _over_100(ind: Indicator) -> bool:
-    """A completion, pass or satisfaction percentage beyond what can happen (>100%, or ">100%")."""
-    if not _percent_name(ind.name) or is_change_rate_name(ind.name):
-        return False
-    parts = _parts(ind)
-    if not parts.is_percent or parts.number is None:
-        return False
-    return parts.number > 100 or (parts.number == 100 and parts.comparator == ">")
+@row_rule("I017", E, "比率超过100%", "“{name}”的{label}“{target}”超过 100%（只有增长率、变化率一类可以超过 100%）",
+          "Completion, pass, execution and satisfaction rates cannot exceed 100%; growth and change rates can. "
+          "Reported instead of a missing comparator on the same row.", SRC_SYSTEM)
+def rate_within_100(row: RowFacts, ctx: Context) -> Hit | None:
+    return Hit("target", row.params()) if row.target is not None and row.over_100 else None
 
 
-@rule("I017", E, "比率超过100%", "“{name}”的{label}“{target}”超过 100%（只有增长率、变化率一类可以超过 100%）",
-      "Completion, pass, execution and satisfaction rates cannot exceed 100%; growth and change rates can. "
-      "Reported instead of a missing comparator on the same row.", "indicator", SRC_SYSTEM)
-def rate_within_100(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is not None and _over_100(ind):
-        yield Hit("target", _row(ind, ctx))
+@row_rule("I018", W, "百分数缺少比较符号", "“{name}”的{label}“{target}”是百分数，但没有{what}（{items}）",
+          "A percentage target is compared with a symbol (≥95%); without one the intent is unclear, so a warning. "
+          "A form's own comparator column (指标性质 / 计算符号) satisfies it.", SRC_SYSTEM)
+def percent_has_comparator(row: RowFacts, ctx: Context) -> Hit | None:
+    parts = row.parts
+    if row.target is None or not parts.is_percent or parts.comparator is not None or parts.text is not None:
+        return None  # 提高30% says it in words
+    if row.over_100 or row.comparator_unreadable:
+        return None
+    return Hit(row.form.field_for("comparator"), {**row.params(), "items": row.form.symbol_items,
+                                                  "what": row.form.labels["comparator"]})
 
 
-def _comparator_unreadable(ind: Indicator) -> bool:
-    return ind.comparator is not None and comparator_of(ind.comparator) is None
+@row_rule("I019", W, "比较符号无法识别", "指标“{name}”的{label}“{value}”无法识别（应为：{items}）",
+          "A comparator column (指标性质 / 计算符号) holds one of the form's symbols or 定性.", SRC_SYSTEM)
+def comparator_known(row: RowFacts, ctx: Context) -> Hit | None:
+    if row.comparator_unreadable:
+        return _column_hit("comparator", row, name=row.name or "", value=row.comparator,
+                           items=row.form.comparator_items)
+    return None
 
-
-def _comparator_items(ctx: Context) -> str:
-    return "、".join(ctx.profile.lists.comparator)
-
-
-@rule("I018", W, "百分数缺少比较符号", "“{name}”的{label}“{target}”是百分数，但没有{what}（{items}）",
-      "A percentage target is compared with a symbol (≥95%); without one the intent is unclear, so a warning. "
-      "A form's own comparator column (指标性质 / 计算符号) satisfies it.", "indicator", SRC_SYSTEM)
-def percent_has_comparator(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if ind.target is None or _over_100(ind) or _comparator_unreadable(ind):
-        return
-    parts = _parts(ind)
-    if parts.is_percent and parts.comparator is None and parts.text is None:  # 提高30% says it in words
-        items = "、".join(c for c in ctx.profile.lists.comparator if comparator_of(c) in COMPARATORS)
-        yield Hit(_field_for(ctx, "comparator"), {**_row(ind, ctx), "items": items,
-                                                  "what": ctx.profile.column_label("comparator")})
-
-
-@rule("I019", W, "比较符号无法识别", "指标“{name}”的{label}“{value}”无法识别（应为：{items}）",
-      "A comparator column (指标性质 / 计算符号) holds one of the form's symbols or 定性.", "indicator", SRC_SYSTEM)
-def comparator_known(ind: Indicator, ctx: Context, row: int) -> Iterator[Hit]:
-    if _comparator_unreadable(ind):
-        yield Hit("comparator", {"name": ind.name or "", "value": ind.comparator,
-                                 "label": ctx.profile.column_label("comparator"), "items": _comparator_items(ctx)})
 
 # --------------------------------------------------------------------------------------------------
 # The indicator table as a whole
@@ -630,14 +584,22 @@ def has_indicators(decl: Declaration, ctx: Context) -> Iterator[Hit]:
         yield Hit("indicators")
 
 
+def _level1s_present(decl: Declaration, form: FormFacts) -> set[str | None]:
+    """The profile's names of the table's level-1 values, each distinct value looked up once (a table repeats a
+    few levels over all its rows)."""
+    index = form.level1
+    return {index.get(v) if v else None for v in set(map(_LEVEL1, decl.indicators))}  # form.canonical_level1
+
+
 @rule("G002", W, "缺少一级目标", "缺少{label}“{level1}”的指标",
       "Each level-1 group the form's version requires (its ``required_groups``, e.g. 成本指标 in Shanghai 2025) "
       "is expected; unconfirmed as a hard rule, so a warning.", "declaration", SRC_TREE)
 def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    if not decl.indicators:
+    required = ctx.profile.required_groups
+    if not decl.indicators or not required:
         return
-    present = _canonical(ctx.profile.canonical_level1, set(map(_LEVEL1, decl.indicators)))
-    for level1 in ctx.profile.required_groups:
+    present = _level1s_present(decl, facts_of(ctx.profile))
+    for level1 in required:
         if level1 not in present:
             yield Hit("indicators", {"level1": level1, "label": ctx.profile.column_label("level1")})
 
@@ -645,42 +607,39 @@ def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
 @rule("G003", W, "缺少二级目标", "“{level1}”下缺少{label}“{level2}”的指标",
       "The profile names the level-2 groups a form is expected to cover.", "declaration", SRC_TREE)
 def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    present = _canonical(ctx.profile.canonical_level1, set(map(_LEVEL1, decl.indicators)))
-    groups = _canonical(ctx.profile.canonical_level2, set(map(_LEVEL2, decl.indicators)))
-    for level1, level2s in ctx.profile.required_groups.items():
-        if level1 not in present:
-            continue  # G002 already says the whole group is missing
-        for level2 in level2s:
-            if (level1, level2) not in groups:
-                yield Hit("indicators", {"level1": level1, "level2": level2,
-                                         "label": ctx.profile.column_label("level2")})
+    form = facts_of(ctx.profile)
+    if not form.required_pairs:
+        return
+    present = _level1s_present(decl, form)
+    index = form.level2
+    groups = {index.get(v) if v else None for v in set(map(_LEVEL2, decl.indicators))}  # form.canonical_level2
+    for pair in form.required_pairs:
+        if pair not in groups and pair[0] in present:  # a whole group missing is G002's to say
+            yield Hit("indicators", {"level1": pair[0], "level2": pair[1], "label": form.labels["level2"]})
 
 
 @rule("G004", W, "指标重复", "指标“{name}”重复出现（另见第{first}行）",
       "The same indicator twice in one table is usually a copy-paste slip (a long-term and an annual table may "
       "share names).", "declaration")
 def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
+    names = [name for name in map(_NAME, decl.indicators) if name is not None]
+    distinct = set(names)
+    if len(distinct) == len(names) and len("\0".join(names).split()) <= 1:
+        return  # no two names alike and none with a space to drop: no two keys alike, told without a key each
+    form = facts_of(ctx.profile)
+    known = {v: v if form.canonical_level2(v) else None for v in set(map(_LEVEL2, decl.indicators))}
+    # "".join(split()) drops what r"\s+" matches (both use str.isspace), at a fifth of a substitution's cost
+    squeezed = {name: "".join(name.split()) for name in distinct}
     seen: dict[tuple[str | None, str | None, str], int] = {}
-    known = {v: ctx.profile.canonical_level2(v) and v for v in set(map(_LEVEL2, decl.indicators))}
     for i, (name, level2, period) in enumerate(map(_DUPLICATE_KEY, decl.indicators)):
-        if name is None:
-            continue
-        # "".join(split()) drops what r"\s+" matches (both use str.isspace), at a fifth of a substitution's cost
-        key = (period, known[level2], "".join(name.split()))
-        if key in seen:
-            yield Hit(f"indicators[{i}].name", {"name": name, "first": seen[key] + 1})
-        else:
-            seen[key] = i
+        if name is not None:
+            first = seen.setdefault((period, known[level2], squeezed[name]), i)
+            if first != i:
+                yield Hit(f"indicators[{i}].name", {"name": name, "first": first + 1})
 
 
-_LEVEL1, _LEVEL2 = operator.attrgetter("level1"), operator.attrgetter("level2")
+_LEVEL1, _LEVEL2, _NAME = operator.attrgetter("level1"), operator.attrgetter("level2"), operator.attrgetter("name")
 _DUPLICATE_KEY = operator.attrgetter("name", "level2", "period")
-
-
-def _canonical(canonical: Callable[[str | None], Any], values: set[str | None]) -> set[Any]:
-    """The profile's names for a table's level values, each distinct value looked up once (a table repeats a few
-    levels over all its rows)."""
-    return {canonical(v) for v in values}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -703,8 +662,10 @@ PRIOR_EXECUTION = declare(
 
 
 # --------------------------------------------------------------------------------------------------
-# Running the catalogue
+# Running the catalogue. Verdicts are plain data — (code, severity, message, field) — until a caller wants
+# Finding models (``rule_findings``) or only counts them (the add-in's sheet summary).
 # --------------------------------------------------------------------------------------------------
+Verdict = tuple[str, Severity, str, str | None]
 _BY_SCOPE: dict[Scope, list[Rule]] = {}
 
 
@@ -715,23 +676,24 @@ def _rules(scope: Scope) -> list[Rule]:
     return _BY_SCOPE[scope]
 
 
-def _run(rule_: Rule, hits: Iterable[Hit], prefix: str = "") -> Iterator[Finding]:
-    for hit in hits:
-        path = None if hit.field is None else f"{prefix}{hit.field}"
-        yield rule_.finding(path, **hit.params)
+def _verdicts(rule_: Rule, hits: Iterable[Hit], out: list[Verdict]) -> None:
+    for field, params in hits:
+        out.append((rule_.code, rule_.severity, rule_.message.format(**params), field))
 
 
-# An indicator row as the rules' caches key it: every column of the model, in the model's order, so that
+# An indicator row as the rules' memory keys it: every column of the model, in the model's order, so that
 # whatever a rule reads (comparator, unit, period…) is part of the key by construction.
 ROW_KEYS: tuple[str, ...] = tuple(Indicator.model_fields)
 Row = tuple[Any, ...]
-
-
-_ROW_OF = operator.attrgetter(*ROW_KEYS)
+_FACT_KEYS = ("level1", "level2", "name", "comparator", "target", "unit", "period")  # what RowFacts takes
+_FACT_INDEX = tuple(ROW_KEYS.index(k) for k in _FACT_KEYS)
 
 
 def row_of(ind: Indicator) -> Row:
-    return _ROW_OF(ind)  # a tuple of the columns: ROW_KEYS are several
+    """The row of an Indicator. A model keeps its fields in its ``__dict__`` in the model's order, however pydantic
+    or ``model.py`` made it (a test holds each way to it): its values are the row, in one call rather than eleven
+    attribute look-ups for each row of each table."""
+    return tuple(ind.__dict__.values())
 
 
 def row_key(**values: Any) -> Row:
@@ -742,83 +704,189 @@ def row_key(**values: Any) -> Row:
     return tuple(values.get(k) for k in ROW_KEYS)
 
 
-@lru_cache(maxsize=16384)
-def _indicator_hits(row: Row, profile: str, year: int | None, end_date: dt.date | None, carried_over: bool
-                    ) -> tuple[tuple[Rule, str | None, tuple[tuple[str, Any], ...]], ...]:
-    """What the indicator rules say of a row's content, remembered: the same rows (预算执行率 ≥80%…) recur
-    in form after form of a batch, and on every recalculation in Excel. The row number is filled in later."""
-    ctx = Context(load_profile(profile), year, None, end_date, carried_over)
-    ind = Indicator(**dict(zip(ROW_KEYS, row, strict=True)))  # pydantic-core validates faster than model_construct
-    return tuple((r, hit.field, tuple(hit.params.items())) for r in _rules("indicator")
-                 for hit in r.check(ind, ctx, 0))  # type: ignore[misc]
+_FACT_CELLS = operator.itemgetter(*_FACT_INDEX)
 
 
-@lru_cache(maxsize=32768)
+def row_facts(row: Row, form: FormFacts) -> RowFacts:
+    """The facts of a row (``row_of`` / ``row_key``) on a form."""
+    return RowFacts(form, *_FACT_CELLS(row))
+
+
+_ROW_RULES: list[tuple[Rule, RowCheck, Callable[[RowFacts], bool] | None, bool]] = []
+
+
+def _row_rules() -> list[tuple[Rule, RowCheck, Callable[[RowFacts], bool] | None, bool]]:
+    """The row rules in catalogue order, each with its check, its plan test and whether its message names the row
+    number: looked up once, not per row."""
+    if not _ROW_RULES:
+        _ROW_RULES.extend((r, r.check, _PLAN_RULES.get(r.code), "{row}" in r.message)
+                          for r in _rules("indicator") if r.check is not None)
+    return _ROW_RULES
+
+
+# What the row rules say of a row's content: (rule, field, message, params, facts). ``message`` is None where it
+# names the row's number (filled in per place); ``facts`` is set, and the rest empty, for a rule that reads the plan.
+_Said = tuple[Rule, str | None, str | None, Mapping[str, Any] | None, RowFacts | None]
+
+
+MEMORY_ROWS = 16384  # rows remembered per profile; the memory starts afresh when full
+
+
+# Each profile's remembered rows: a plain dict a table's rows are looked up in directly (a row met again costs one
+# hash and one comparison), kept to MEMORY_ROWS by ``_said``; a profile gets one once a row of it was judged.
+_MEMORIES: dict[str, dict[Row, tuple[_Said, ...]]] = {}
+_NO_MEMORY: dict[Row, tuple[_Said, ...]] = {}
+
+
+def _said(row: Row, profile: str) -> tuple[_Said, ...]:
+    """What the row rules say of a row's content on a form, remembered: the same rows (预算执行率 ≥80%…) recur in
+    form after form of a batch, and on every recalculation in Excel. Whatever depends on the row's place (its
+    number, its field path) or on the plan (year, dates) is left to ``_place``."""
+    said = _MEMORIES.get(profile, _NO_MEMORY).get(row)
+    if said is None:
+        said = _judged(row, profile)  # UnknownProfileError for a name no profile has, before anything is kept
+        memory = _MEMORIES.setdefault(profile, {})
+        if len(memory) >= MEMORY_ROWS:
+            memory.clear()
+        memory[row] = said
+    return said
+
+
+def _judged(row: Row, profile: str) -> tuple[_Said, ...]:
+    """What the row rules say of a row's content on a form (``_said`` remembers it)."""
+    form = form_facts(profile)
+    facts = row_facts(row, form)
+    ctx = _form_context(profile)
+    out: list[_Said] = []
+    for r, check_, plan, by_row in _row_rules():
+        if plan is not None:
+            if plan(facts):
+                out.append((r, None, None, None, facts))
+            continue
+        hit = check_(facts, ctx)
+        if hit is not None:
+            field, params = hit
+            out.append((r, field, None if by_row else r.message.format(**params), params, None))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _form_context(profile: str) -> Context:
+    """A profile's context without a plan: what the rules that read the form alone are given."""
+    return Context(form_facts(profile).profile)
+
+
+def _place(said: tuple[_Said, ...], ctx: Context, index: int, out: list[Verdict]) -> None:
+    """The verdicts of a row at a place in the table (``index``, 0-based) of a declaration (``ctx``)."""
+    for r, field, message, params, facts in said:
+        if facts is not None:
+            hit: Hit | None = r.check(facts, ctx)  # type: ignore[misc]
+            if hit is None:
+                continue
+            field, params = hit
+        if message is None:
+            message = r.message.format(**params, row=index + 1)  # type: ignore[arg-type]
+        out.append((r.code, r.severity, message, None if field is None else f"indicators[{index}].{field}"))
+
+
+def _findings(verdicts: list[Verdict]) -> list[Finding]:
+    make = Finding.make
+    return [make(*v) for v in verdicts]
+
+
+def row_verdicts(row: Row, ctx: Context, index: int = 0) -> list[Verdict]:
+    """The verdicts of one indicator row (``row_of`` / ``row_key``); ``index`` is its place in the table (0-based).
+    Indicator rules see the profile, the year, the completion date and whether the project is carried over,
+    nothing else."""
+    out: list[Verdict] = []
+    _place(_said(row, ctx.profile.name), ctx, index, out)
+    return out
+
+
+def row_severities(row: Row, ctx: Context) -> list[Severity]:
+    """The severity of each of ``row_verdicts``, as plain data and unremembered: a count of verdicts (the add-in's
+    sheet summary, which keeps its counts by the row's cells) needs no message formatted and nothing kept here."""
+    facts = row_facts(row, facts_of(ctx.profile))
+    return [r.severity for r, check_, plan, _ in _row_rules()
+            if (plan is None or plan(facts)) and check_(facts, ctx) is not None]
+
+
+def indicator_verdicts(ind: Indicator, ctx: Context, index: int = 0) -> list[Verdict]:
+    """``row_verdicts`` of an Indicator."""
+    return row_verdicts(row_of(ind), ctx, index)
+
+
 def indicator_findings(row: Row, profile: str, year: int | None = None, end_date: dt.date | None = None,
                        carried_over: bool = False, index: int = 0) -> tuple[Finding, ...]:
-    """The findings of a row (``row_of`` / ``row_key``) with this content at this place in the table (findings
-    are immutable, so they are shared)."""
-    hits = _indicator_hits(row, profile, year, end_date, carried_over)
-    return tuple(r.finding(None if field is None else f"indicators[{index}].{field}",
-                           **{**dict(params), "row": index + 1}) for r, field, params in hits)
+    """The findings of a row (``row_of`` / ``row_key``) with this content at this place in the table."""
+    out: list[Verdict] = []
+    _place(_said(row, profile), Context(load_profile(profile), year, None, end_date, carried_over), index, out)
+    return tuple(_findings(out))
 
 
 def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Finding]:
-    """Findings of one indicator row; ``index`` is its place in the table (0-based). Indicator rules see the
-    profile, the year, the completion date and whether the project is carried over, nothing else."""
-    return list(indicator_findings(row_of(ind), ctx.profile.name, ctx.year, ctx.end_date, ctx.carried_over, index))
+    """Findings of one indicator row (``indicator_verdicts`` as Finding models)."""
+    return _findings(indicator_verdicts(ind, ctx, index))
 
 
 def indicator_severities(ind: Indicator, ctx: Context) -> list[Severity]:
-    """The severity of each finding of one row, in ``check_indicator``'s order, as plain data and uncached: a
-    count of verdicts (the add-in's sheet summary, on every recalculation) needs neither messages nor Finding
-    models, and its caller keeps what it counted keyed by the row. ``ctx`` as for ``check_indicator``."""
-    return [r.severity for r in _rules("indicator") for _hit in r.check(ind, ctx, 0)]  # type: ignore[misc]
+    """The severity of each finding of one row, in ``check_indicator``'s order, as plain data (``row_severities``
+    of an Indicator)."""
+    return row_severities(row_of(ind), ctx)
 
 
 def indicator_messages(ind: Indicator, ctx: Context, index: int = 0) -> list[tuple[Severity, str]]:
-    """Severity and message of each finding of one row, the same as ``check_indicator``'s, as plain data and
-    uncached: what the add-in shows beside a row, without a Finding model each; its caller keeps the text."""
-    return [(r.severity, r.message.format(**{**hit.params, "row": index + 1}))
-            for r in _rules("indicator") for hit in r.check(ind, ctx, 0)]  # type: ignore[misc]
+    """Severity and message of each finding of one row, the same as ``check_indicator``'s, as plain data: what
+    the add-in shows beside a row, without a Finding model each."""
+    return [(severity, message) for _, severity, message, _ in indicator_verdicts(ind, ctx, index)]
 
 
 def check_budget(budget: Budget, ctx: Context) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Verdict] = []
+    _budget_verdicts(budget, ctx, out)
+    return _findings(out)
+
+
+def _budget_verdicts(budget: Budget, ctx: Context, out: list[Verdict]) -> None:
     for r in _rules("budget"):
-        assert r.check is not None
-        out.extend(_run(r, r.check(budget, ctx)))
-    return out
+        _verdicts(r, r.check(budget, ctx), out)  # type: ignore[misc]
 
 
 def check_table(decl: Declaration, ctx: Context) -> list[Finding]:
     """The rules over the indicator table as a whole (G…): what a sheet summary adds to its rows' findings."""
-    out: list[Finding] = []
+    out: list[Verdict] = []
     for r in _rules("declaration"):
         if r.code.startswith("G"):
-            assert r.check is not None
-            out.extend(_run(r, r.check(decl, ctx)))
-    return out
+            _verdicts(r, r.check(decl, ctx), out)  # type: ignore[misc]
+    return _findings(out)
 
 
 def check(decl: Declaration) -> list[Finding]:
     """Every rule of the catalogue over one declaration, in a stable order."""
-    name = decl.project.name
-    return [f.located(project=name) for f in rule_findings(decl)]
+    make, name = Finding.make, decl.project.name
+    return [make(*v, project=name) for v in rule_verdicts(decl)]
 
 
 def rule_findings(decl: Declaration) -> list[Finding]:
-    """``check`` before it names the project: a reader locates each finding once, with its file, sheet, cell
-    and project together (a copy of a finding costs more than a rule's verdict on a remembered row)."""
+    """``check`` before it names the project (``rule_verdicts`` as Finding models)."""
+    return _findings(rule_verdicts(decl))
+
+
+def rule_verdicts(decl: Declaration) -> list[Verdict]:
+    """Every rule of the catalogue over one declaration, in a stable order, as (code, severity, message, field):
+    a reader makes each Finding once, with its file, sheet, cell and project together."""
     ctx = Context.of(decl)
-    out: list[Finding] = []
+    out: list[Verdict] = []
     for r in _rules("declaration"):
-        assert r.check is not None
-        out.extend(_run(r, r.check(decl, ctx)))
-    out.extend(check_budget(decl.budget, ctx))
-    profile, year, end_date, carried_over = ctx.profile.name, ctx.year, ctx.end_date, ctx.carried_over
-    for i, row in enumerate(map(_ROW_OF, decl.indicators)):  # row_of, row by row
-        found = indicator_findings(row, profile, year, end_date, carried_over, i)
-        if found:
-            out.extend(found)
+        _verdicts(r, r.check(decl, ctx), out)  # type: ignore[misc]
+    _budget_verdicts(decl.budget, ctx, out)
+    profile = ctx.profile.name
+    memory = _MEMORIES.get(profile, _NO_MEMORY)
+    for i, ind in enumerate(decl.indicators):
+        row = tuple(ind.__dict__.values())  # row_of(ind)
+        said = memory.get(row)
+        if said is None:
+            said = _said(row, profile)
+        if said:
+            _place(said, ctx, i, out)
     return out

@@ -57,6 +57,17 @@ HEADING = 10
 _WRAPPED = frozenset({"文件", UNIT, PROJECT, "说明", "字段", "规则", "工作表", "JSON 文件", "字段路径"})
 
 
+# What a text makes in a sheet's column, whichever row it is in: the text as written (``_sheet_text``), whether it
+# was cut, its width bound (two units a character, ``2 * len + 2``), its width + 2, whether it is measured in
+# any case (a wrapped column's text that may take several lines), the lines it takes there, and its cell's XML
+# after the format (``<c r="B\0"`` + format + this), with no format, and with its format in a row of several lines.
+_Cell = tuple[str, int, int, int, bool, int, str, str, str]
+# Texts remembered per column, then forgotten at once; longer texts are not remembered (they seldom repeat): a
+# sheet's memory stays under 1.6 kB an entry (the text, its cell three ways), a few MB for the two data sheets.
+_MEMO_TEXTS = 512
+_MEMO_CHARS = 120
+
+
 @dataclass(frozen=True)
 class Columns:
     """A data sheet's columns: headings, which hold amounts, how wide each may grow, which wrap."""
@@ -67,12 +78,23 @@ class Columns:
     wrapped: tuple[bool, ...] = field(init=False)
     letters: tuple[str, ...] = field(init=False)
     starts: tuple[str, ...] = field(init=False)  # each column's cell as it begins: <c r="B\0"
+    tall: tuple[str, ...] = field(init=False)  # each column's text cell's format in a row of several lines
+    # What texts make in each column (``_Cell``), remembered across the rows and files a process renders: a
+    # batch's findings repeat their file, unit, sheet, severity, code, cells and messages row after row, and its
+    # forms the same cells and messages file after file. Bounded (``_MEMO_TEXTS``, ``_MEMO_CHARS``).
+    memo: list[dict[str, _Cell]] = field(init=False, repr=False, compare=False)
+    # Whether the last row rendered in these columns took several lines: the next is written so at first (a
+    # batch's findings mostly do, with their paths and messages; ``Rows.add``).
+    tall_last: list[bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "caps", tuple(CAPS.get(h, CAP) for h in self.header))
         object.__setattr__(self, "wrapped", tuple(h in _WRAPPED for h in self.header))
         object.__setattr__(self, "letters", tuple(column_letter(c) for c in range(len(self.header))))
         object.__setattr__(self, "starts", tuple(f'<c r="{letter}{ROW}"' for letter in self.letters))
+        object.__setattr__(self, "tall", tuple(_WRAP_S if w else _TOP_S for w in self.wrapped))
+        object.__setattr__(self, "memo", [{} for _ in self.header])
+        object.__setattr__(self, "tall_last", [True])
 
     def heading_widths(self) -> list[int]:
         return [min(text_width(h), HEADING) + 2 for h in self.header]
@@ -87,13 +109,51 @@ SheetRow = tuple[str, tuple[Link, ...]]
 RenderedRows = tuple[list[SheetRow], list[int], int, int]
 
 
-@functools.lru_cache(maxsize=256)
-def link_parts(url: str) -> tuple[str, str]:
+def link_parts(url: str) -> tuple[str, str] | None:
     """``external:dir/a.xlsx#'表'!D19`` → the relationship's target and the location attribute, as XlsxWriter makes them
-    (its own parser, so a link reads the same as one it writes). A file's findings all link to it: cached."""
+    (its own parser, so a link reads the same as one it writes); None for a link Excel cannot hold (longer than
+    its limit), whose cell keeps its text without it.
+
+    A file's findings all link to it, each to another cell: the file's part is parsed once (``_file_target``),
+    the cell's part is copied (XlsxWriter only turns ``/`` into ``\\`` there)."""
+    if url.startswith("external:"):
+        path = url[9:].replace("file://", "", 1).replace("/", "\\")  # as ``Url._parse_url`` makes it
+        head, _, anchor = path.partition("#")
+        if len(head) >= 2 and len(anchor) <= _url_limit() // 2:  # else: as XlsxWriter tells (``_parsed_link``)
+            target = _file_target(head)
+            if target is None:
+                return None
+            if not anchor:
+                return target, ""
+            if _ATTRIBUTE_SPECIAL.search(anchor) is not None:
+                anchor = xml_attribute(anchor)
+            return target, f' location="{anchor}"'
+    return _parsed_link(url)
+
+
+@functools.cache
+def _url_limit() -> int:
+    """UTF-16 units a link's file part may take, and its cell part (imported late: XlsxWriter takes 0.1 s)."""
     from xlsxwriter.url import Url
 
-    parsed = Url(url)
+    return int(Url.MAX_URL_LEN)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_target(head: str) -> str | None:
+    """A link's file part (``..\\dir\\a.xlsx``, at least two characters: XlsxWriter looks at two to tell a drive)
+    as its relationship's target, escaped; None past Excel's limit."""
+    parsed = _parsed_link(f"external:{head}")
+    return parsed[0] if parsed is not None else None
+
+
+def _parsed_link(url: str) -> tuple[str, str] | None:
+    from xlsxwriter.url import Url
+
+    try:
+        parsed = Url(url)
+    except (ValueError, IndexError):  # too long; a one-character name (XlsxWriter's drive test reads two)
+        return None
     anchor = parsed._anchor
     return xml_attribute(parsed._target()), f' location="{xml_attribute(anchor)}"' if anchor else ""
 
@@ -116,14 +176,22 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_ATTRIBUTE_ESCAPES = {"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;", "\n": "&#xA;"}  # "&" first
+_ATTRIBUTE_SPECIAL = re.compile(f"[{''.join(_ATTRIBUTE_ESCAPES)}]")
+
+
 def xml_attribute(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\n", "&#xA;"))
+    for char, escape in _ATTRIBUTE_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
 
 
 class Rows:
     """Rows of one data sheet rendered for one file, with what the sheet needs to know of them: the widest text
-    per column (up to its cap), which columns hold anything (``filled``, a bit per column), cut cells."""
+    per column (up to its cap), which columns hold anything (``filled``, a bit per column), cut cells.
+
+    A file's findings repeat their file, unit, project, sheet, severity and code row after row: what a text
+    makes in a column (``_Cell``) is worked out once (``Columns.memo``)."""
 
     def __init__(self, columns: Columns) -> None:
         self.columns = columns
@@ -131,48 +199,133 @@ class Rows:
         self.widths = [0] * len(columns.header)
         self.filled = 0
         self.cut = 0
+        self._memo = columns.memo
+        self._last_link: list[tuple[str | None, tuple[str, str] | None]] = [(None, None)] * len(columns.header)
 
-    def text(self, value: str) -> str:
-        """A cell's text as the sheet holds it: printable, and cut at Excel's limit with a mark saying so."""
-        if value.isascii() and len(value) <= EXCEL_MAX_CHARS:  # most cells: nothing to do
-            return value
-        value = clean(value)
-        if len(value) > EXCEL_MAX_CHARS // 2 and _utf16_len(value) > EXCEL_MAX_CHARS:
-            self.cut += 1
-            keep = EXCEL_MAX_CHARS - len(_CUT_MARK)
-            value = value.encode("utf-16-le")[: 2 * keep].decode("utf-16-le", "ignore") + _CUT_MARK
-        return value
+    def _cell(self, c: int, value: str) -> _Cell:
+        if value.isascii() and len(value) <= EXCEL_MAX_CHARS:  # most cells: the text as it is, one unit a character
+            text, cut = value, 0
+            width = len(value) if "\n" not in value else text_width(value)
+        else:
+            text, cut = _sheet_text(value)
+            width = text_width(text)
+        columns = self.columns
+        cap = columns.caps[c]
+        bound = 2 * len(text) + 2
+        if not columns.wrapped[c]:
+            force, lines = False, 1
+        elif "\n" in text:
+            force, lines = True, wrapped_lines(text, cap)
+        else:
+            force, lines = bound > cap, 1 if width < cap else _lines(text, width, cap)
+        t = _T_SPACE if text[:1].isspace() or text[-1:].isspace() else "<t>"
+        body = f' t="inlineStr"><is>{t}{text if _SPECIAL.search(text) is None else _xml_text(text)}</t></is></c>'
+        start = columns.starts[c]
+        return text, cut, bound, width + 2, force, lines, body, start + body, start + columns.tall[c] + body
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
-        """Render a row (values in the sheet's columns; links by column); returns the values as written."""
+        """Render a row (values in the sheet's columns; links by column); returns the values as written.
+
+        Whether the row takes several lines (and so its cells' formats) is known only at its end: the cells are
+        written as the row before was, and again in the rare row that differs (``_cells``)."""
         columns = self.columns
-        widths, caps, wrapped, money = self.widths, columns.caps, columns.wrapped, columns.money
+        widths, caps, memo, starts = self.widths, columns.caps, self._memo, columns.starts
+        tall = columns.tall_last[0]
         out = list(row)
         lines = 1
         filled = self.filled
+        pieces: list[str] = []
+        made: list[Link] = []
         for c, value in enumerate(out):
             if value is None:
                 continue
             filled |= 1 << c
             if isinstance(value, str):
-                value = out[c] = self.text(value)
-                bound = 2 * len(value) + 2  # two units a character at most
-                if (bound > widths[c] and widths[c] < caps[c]) or (wrapped[c] and (bound > caps[c] or "\n" in value)):
-                    width = text_width(value)
-                    if widths[c] < caps[c] and width + 2 > widths[c]:
-                        widths[c] = width + 2
-                    if wrapped[c]:
-                        lines = max(lines, _lines(value, width, caps[c]))
-            elif c in money:
+                cell = memo[c].get(value) or self._text_cell(c, value, memo[c])
+                if cell[1]:
+                    self.cut += 1
+                out[c] = cell[0]
+                w = widths[c]
+                if cell[4] or (cell[2] > w and w < caps[c]):  # measured (two units a character bound the width)
+                    if w < caps[c] and cell[3] > w:
+                        widths[c] = cell[3]
+                    if cell[5] > lines:
+                        lines = cell[5]
+                if links and c in links:
+                    parts = self._link(c, links[c])
+                    if parts is not None:
+                        made.append((c, *parts))
+                        pieces.append(f"{starts[c]}{_LINK_WRAP_S if tall else _LINK_S}{cell[6]}")
+                        continue
+                pieces.append(cell[8] if tall else cell[7])
+            elif c in columns.money:
                 widths[c] = max(widths[c], len(f"{float(value):,.2f}") + 2)
+                pieces.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
             else:
                 widths[c] = max(widths[c], len(str(value)) + 2)
+                pieces.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
         self.filled = filled
-        self.rows.append(render(columns, out, links, lines))
+        if (lines > 1) != tall:
+            tall = columns.tall_last[0] = lines > 1
+            pieces = self._cells(out, {c for c, _, _ in made}, tall)
+        if tall:
+            xml = f'<row r="{ROW}" ht="{row_height(lines):g}" customHeight="1">{"".join(pieces)}</row>'
+        else:
+            xml = f'<row r="{ROW}">{"".join(pieces)}</row>'
+        self.rows.append((xml, tuple(made)))
         return out
+
+    def _text_cell(self, c: int, value: str, seen: dict[str, _Cell]) -> _Cell:
+        cell = seen.get(value)
+        if cell is None:
+            cell = self._cell(c, value)
+            if len(value) <= _MEMO_CHARS:
+                if len(seen) >= _MEMO_TEXTS:
+                    seen.clear()
+                seen[value] = cell
+        return cell
+
+    def _link(self, c: int, url: str) -> tuple[str, str] | None:
+        """``link_parts``, remembered for the column's last link: a file's findings all link to the file."""
+        last, parts = self._last_link[c]
+        if url != last:
+            parts = link_parts(url)
+            self._last_link[c] = url, parts
+        return parts
+
+    def _cells(self, out: Sequence[Any], linked: set[int], tall: bool) -> list[str]:
+        """A row's cells (its values as written) in a row of one line or of several."""
+        columns, starts, memo = self.columns, self.columns.starts, self._memo
+        pieces = []
+        for c, value in enumerate(out):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                cell = self._text_cell(c, value, memo[c])
+                if c in linked:
+                    pieces.append(f"{starts[c]}{_LINK_WRAP_S if tall else _LINK_S}{cell[6]}")
+                else:
+                    pieces.append(cell[8] if tall else cell[7])
+            elif c in columns.money:
+                pieces.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
+            else:
+                pieces.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
+        return pieces
 
     def done(self) -> RenderedRows:
         return self.rows, self.widths, self.filled, self.cut
+
+
+def _sheet_text(value: str) -> tuple[str, int]:
+    """A cell's text as the sheet holds it: printable, and cut at Excel's limit with a mark saying so (and 1
+    for a cut)."""
+    if value.isascii() and len(value) <= EXCEL_MAX_CHARS:  # most cells: nothing to do
+        return value, 0
+    value = clean(value)
+    if len(value) > EXCEL_MAX_CHARS // 2 and _utf16_len(value) > EXCEL_MAX_CHARS:
+        keep = EXCEL_MAX_CHARS - len(_CUT_MARK)
+        return value.encode("utf-16-le")[: 2 * keep].decode("utf-16-le", "ignore") + _CUT_MARK, 1
+    return value, 0
 
 
 def _lines(text: str, width: int, cap: int) -> int:
@@ -199,8 +352,9 @@ def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None, l
             continue
         if isinstance(value, str):
             url = links.get(c) if links else None
-            if url is not None:
-                made.append((c, *link_parts(url)))
+            parts = link_parts(url) if url is not None else None
+            if parts is not None:
+                made.append((c, *parts))
                 s = _LINK_WRAP_S if tall else _LINK_S
             else:
                 s = (_WRAP_S if wrapped[c] else _TOP_S) if tall else ""
@@ -243,7 +397,7 @@ def file_url(link_base: str | None, shown: str) -> str | None:
     """A link from the summary to a returned file, relative to the summary's folder; none for a name that is
     not the file's own (bytes shown as ``\\xNN``) or that a link cannot carry (``#``; a ``%`` XlsxWriter may take
     for an escape already made)."""
-    if link_base is None or any(ch in shown for ch in "\\#%"):
+    if link_base is None or "\\" in shown or "#" in shown or "%" in shown:
         return None
     return f"external:{link_base}/{shown}" if link_base else f"external:{shown}"
 

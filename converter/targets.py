@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
@@ -54,7 +54,8 @@ _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?
 # Deadlines, matched on the normalised text (no spaces). Each pattern names what it knows: year, month, day,
 # quarter (q), half-year (h), or a part of a month (part: 上旬 → the 10th, 中旬 → the 20th, else its last day).
 _BEFORE = r"(?:前|之前|以前|前完成|之前完成|完成|内|以内)?"
-_YEAR = r"(?P<y>(?:19|20)[0-9]{2})"
+_CENTURIES = ("19", "20")  # a year's first two digits
+_YEAR = rf"(?P<y>(?:{'|'.join(_CENTURIES)})[0-9]{{2}})"
 _DEADLINES = tuple(re.compile(p) for p in (
     rf"^{_YEAR}[-/.](?P<m>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}})(?:前|之前|以前)?$",  # 2024-06-30, 2024.6.30前
     rf"^{_YEAR}[-/.](?P<m>0?[1-9]|1[0-2])月?(?:底|末)?{_BEFORE}$",  # 2024.12, 2024-06底前
@@ -100,20 +101,58 @@ class TargetParts:
         return dt.date(year, self.month, day)
 
 
+_DEFAULTS = {f.name: f.default for f in fields(TargetParts)}
+
+
+def _made(**values: object) -> TargetParts:
+    """``TargetParts(**values)`` without the frozen dataclass's attribute-by-attribute ``__init__``, at a quarter of
+    its cost: the parser makes one for every target it has not seen (in Excel, as the user types)."""
+    parts: TargetParts = object.__new__(TargetParts)
+    parts.__dict__.update(_DEFAULTS, **values)
+    return parts
+
+
 def _normalise(text: str) -> str:
-    """Full-width forms and inner spaces out; used only for parsing, never stored."""
-    return re.sub(r"\s+", "", text.translate(_FULLWIDTH))
+    r"""Full-width forms and inner spaces out; used only for parsing, never stored. ("".join(split()) drops what
+    r"\s+" matches: both go by str.isspace.)"""
+    return "".join(text.translate(_FULLWIDTH).split())
+
+
+def _lengths(words: dict[str, str]) -> tuple[int, ...]:
+    """The lengths of a word list's words, longest first: at each length at most one word can start (or end) a
+    text, so looking each length up in the dict finds the longest match, as trying every word longest first would."""
+    return tuple(sorted({len(w) for w in words}, reverse=True))
+
+
+def _leading(text: str, words: dict[str, str], lengths: tuple[int, ...]) -> str | None:
+    """The longest of ``words`` that ``text`` starts with, or None."""
+    size = len(text)
+    for n in lengths:
+        if n <= size and text[:n] in words:
+            return text[:n]
+    return None
+
+
+def _trailing(text: str, words: dict[str, str], lengths: tuple[int, ...]) -> str | None:
+    """The longest of ``words`` that ``text`` ends with, or None."""
+    size = len(text)
+    for n in lengths:
+        if n <= size and text[size - n:] in words:
+            return text[size - n:]
+    return None
 
 
 def _match_unit(rest: str) -> tuple[str | None, str]:
-    for spelling in _UNIT_SPELLINGS:
-        if rest.startswith(spelling):
-            return _UNITS[spelling], rest[len(spelling):]
-    return None, rest
+    spelling = _leading(rest, _UNITS, _UNIT_LENGTHS)
+    if spelling is None:
+        return None, rest
+    return _UNITS[spelling], rest[len(spelling):]
 
 
 def _deadline(raw: str, text: str) -> TargetParts | None:
     """A time-limit target (``2024年底前``, ``2024.12``, ``12月底前``, ``第三季度末``…), or None."""
+    if not text.startswith(_CENTURIES) and "年" not in text and "月" not in text and "季" not in text:
+        return None  # each pattern needs a year at the start (2024.12), 年 (年底, 半年), 月 or 季 (季度)
     for pattern in _DEADLINES:
         m = pattern.match(text)
         if m is None:
@@ -126,21 +165,21 @@ def _deadline(raw: str, text: str) -> TargetParts | None:
         else:
             month = int(g["m"]) if g.get("m") else 12  # a year's end: 2024年底, 年底前
         day = int(g["d"]) if g.get("d") else _PART_DAY.get(g.get("part") or "")
-        return TargetParts(raw=raw, kind="deadline", comparator="≤", year=int(g["y"]) if g.get("y") else None,
+        return _made(raw=raw, kind="deadline", comparator="≤", year=int(g["y"]) if g.get("y") else None,
                            month=month, day=day)
     return None
 
 
-_UNIT_SPELLINGS = sorted(_UNITS, key=len, reverse=True)
-_PREFIXES = sorted(_PREFIX_WORDS, key=len, reverse=True)
-_SUFFIXES = sorted(_SUFFIX_WORDS, key=len, reverse=True)
+_UNIT_LENGTHS = _lengths(_UNITS)
+_PREFIX_LENGTHS = _lengths(_PREFIX_WORDS)
+_SUFFIX_LENGTHS = _lengths(_SUFFIX_WORDS)
 
 
 @lru_cache(maxsize=4096)
 def parse_target(raw: str | None) -> TargetParts:
     """Parse one target text. Cached: the live functions in Excel call it on every recalculation."""
     if raw is None or not raw.strip():
-        return TargetParts(raw=raw, kind="empty")
+        return _made(raw=raw, kind="empty")
     text = _normalise(raw)
 
     due = _deadline(raw, text)
@@ -149,31 +188,29 @@ def parse_target(raw: str | None) -> TargetParts:
 
     number_match = _NUMBER.search(text)
     if number_match is None:
-        return TargetParts(raw=raw, kind="qualitative", text=raw.strip())
+        return _made(raw=raw, kind="qualitative", text=raw.strip())
 
     prefix, rest = text[: number_match.start()], text[number_match.end():]
     number = Decimal(number_match.group().replace(",", ""))
     comparator: str | None = None
-    for word in _PREFIXES:
-        if prefix.endswith(word):
-            comparator = _PREFIX_WORDS[word]
-            prefix = prefix[: -len(word)]
-            break
+    word = _trailing(prefix, _PREFIX_WORDS, _PREFIX_LENGTHS)
+    if word is not None:
+        comparator = _PREFIX_WORDS[word]
+        prefix = prefix[: -len(word)]
     if rest[:1] in _MULTIPLIERS and rest[1:2] != "元":
         number *= _MULTIPLIERS[rest[0]]
         rest = rest[1:]
     if number == number.to_integral_value() and number.as_tuple().exponent < 0:  # type: ignore[operator]
         number = number.to_integral_value()
     unit, rest = _match_unit(rest)
-    for word in _SUFFIXES:
-        if rest.startswith(word):
-            comparator = comparator or _SUFFIX_WORDS[word]
-            rest = rest[len(word):]
-            break
+    word = _leading(rest, _SUFFIX_WORDS, _SUFFIX_LENGTHS)
+    if word is not None:
+        comparator = comparator or _SUFFIX_WORDS[word]
+        rest = rest[len(word):]
     words = (prefix + ("…" if prefix and rest else "") + rest) or None
     if unit is None and rest and len(rest) <= 4 and not any(ch.isdigit() for ch in rest) and not prefix:
         unit, words = rest, None  # an unlisted unit such as "≥3座次"
-    return TargetParts(raw=raw, kind="quantitative", comparator=comparator, number=number, unit=unit, text=words)
+    return _made(raw=raw, kind="quantitative", comparator=comparator, number=number, unit=unit, text=words)
 
 
 # What a comparator column may hold besides the target's own spellings (``≥``, ``>=``, ``不低于``…).

@@ -23,6 +23,7 @@ from converter.rules import (
     check_table,
     indicator_messages,
     indicator_severities,
+    row_of,
 )
 from xl_addin import functions
 
@@ -69,6 +70,18 @@ def test_plain_text_cells_take_a_short_way_to_the_same_value(value: str | None) 
             return type(exc), str(exc)
 
     assert outcome(functions._cell) == outcome(functions._converted_cell)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELLS | st.sampled_from([95.0, 0.9, 2021.0, dt.datetime(2020, 1, 1), True]), min_size=6, max_size=6))
+def test_a_rows_cells_are_the_row_its_model_holds(values: list[object]) -> None:
+    """PG_CHECK_INDICATOR hands the rules its cells as a row without making an Indicator: the row that model holds."""
+    try:
+        cells = tuple(map(functions._cell, values))
+    except ValueError:  # an Excel error value, or more than a cell holds: the function says so before any rule
+        return
+    ind = Indicator(**{key: v for key, v in zip(functions._ROW_CELLS, cells, strict=True) if v is not None})
+    assert row_of(ind) == tuple(None if i is None else cells[i] for i in functions._CELL_OF_KEY)
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from pydantic import ValidationError
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from converter import canonical
-from converter.model import Budget, Declaration, Indicator
+from converter.fields import HEADER, declaration_from
+from converter.model import MAX_CELL_CHARS, Budget, Declaration, Indicator, Kind, Project, budget, declaration
 
 from .strategies import declarations
 
@@ -96,3 +100,133 @@ def test_schema() -> None:
     budget = schema["$defs"]["Budget"]["properties"]["total"]
     assert budget["anyOf"][0]["pattern"] == r"^-?[0-9]+\.[0-9]{2}$"
     assert schema["$defs"]["Project"]["properties"]["name"]["title"] == "项目名称"
+
+
+# --- the constructors that validate only what could change (issue 13) -------------------------------------------------
+# Values a reader hands the model, by kind: padded and multi-line text, ideographic spaces, a cell's length;
+# amounts in 分 and in 元, as Decimals, text, integers and floats; dates as dates and as ISO text; flags.
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(" \n\t\u3000"),
+                max_size=10)
+_VALID = {
+    Kind.MONEY: st.none() | st.decimals(-10**12, 10**12, places=2) | st.decimals(-10**6, 10**6, places=0) |
+    st.integers(-10**6, 10**6) | st.sampled_from(["12.5", "", 1114.09, Decimal("1.50"), Decimal("1E+3")]),
+    Kind.DATE: st.none() | st.dates(dt.date(1900, 3, 1)) | st.sampled_from(["2020-01-01", ""]),
+    Kind.FLAG: st.none() | st.booleans(),
+}
+_VALID_TEXT = st.none() | _TEXT | st.sampled_from([" x ", "a\r\nb", "\u3000x\u3000", "  ", "a" * MAX_CELL_CHARS])
+# And values it never should: control characters, one past a cell's length, amounts finer than 分 or not finite or
+# too large to round, datetimes and date text of another spelling, what is no flag, and non-text for text.
+_INVALID = {
+    Kind.MONEY: st.sampled_from([Decimal("1.005"), Decimal("NaN"), Decimal("Infinity"), Decimal("1E+30"), "x", True,
+                                 float("nan"), 1e26, Decimal("1" * 30 + ".00")]),
+    Kind.DATE: st.datetimes() | st.sampled_from(["2020/1/1", 5, dt.date(1900, 2, 28)]),
+    Kind.FLAG: st.sampled_from([0, 1, "是", ""]),
+}
+_INVALID_TEXT = st.sampled_from(["x\x01", "\ufffe", "a" * (MAX_CELL_CHARS + 1), 5, True])
+
+
+def _value(kind: Kind, valid: bool) -> st.SearchStrategy[Any]:
+    if valid:
+        return _VALID.get(kind, _VALID_TEXT)
+    return _VALID.get(kind, _VALID_TEXT) | _INVALID.get(kind, _INVALID_TEXT)
+
+
+def _section(model: type[BaseModel], prefix: str, valid: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+    optional = {name: _value(HEADER[prefix + name].kind, valid) for name in model.model_fields}
+    return st.fixed_dictionaries({}, optional=optional if valid else {**optional, "bogus": st.none() | st.integers()})
+
+
+_NAMES = st.none() | st.text("项目 a", max_size=5)
+
+
+def _declarations(valid: bool) -> st.SearchStrategy[dict[str, Any]]:
+    """Keyword arguments of Declaration: as readers pass them, or (``valid`` False) with anything a caller might."""
+    texts = _value(Kind.TEXT, valid)
+    projects = _section(Project, "project.", valid) | st.builds(Project, name=_NAMES)
+    budgets = _section(Budget, "budget.", valid) | st.builds(Budget, total=st.none() | st.integers(0, 9))
+    indicators = st.lists(st.builds(Indicator, name=_NAMES), max_size=3)
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "schema_version": st.just("1.0"), "year": st.none() | st.integers(1900, 2999), "unit_name": texts,
+        "department": texts, "implementing_unit": texts, "project": projects, "budget": budgets,
+        "indicators": indicators}
+    if valid:
+        return st.fixed_dictionaries({"profile": st.sampled_from(["shanghai-2020", "x"])}, optional=optional)
+    return st.fixed_dictionaries({}, optional={
+        **optional, "profile": st.sampled_from(["shanghai-2020"]) | st.integers(),
+        "schema_version": st.sampled_from(["1.0", "2"]),
+        "year": st.none() | st.integers(1899, 3000) | st.booleans() | st.sampled_from(["2020", 2020.0]),
+        "project": projects | st.none(), "budget": budgets | st.none(),
+        "indicators": indicators | st.just([{"name": "x"}]) | st.just((Indicator(),)) | st.none(),
+        "bogus": st.none()})
+
+
+def _outcome(build: Any, fields: dict[str, Any]) -> tuple[Any, str | None]:
+    try:
+        return build(**fields), None
+    except ValidationError as exc:
+        return None, str(exc)
+    except ArithmeticError as exc:  # an amount too large to round to 分 (json_input tells it by this)
+        return None, repr(exc)
+
+
+def _same_model(got: BaseModel, want: BaseModel) -> None:
+    """Equal values, the same fields set, the same order, the same JSON — at every level of the model."""
+    assert type(got) is type(want) and got == want
+    assert got.model_fields_set == want.model_fields_set and list(got.__dict__) == list(want.__dict__)
+    assert got.model_dump_json() == want.model_dump_json()
+    for name in type(want).model_fields:
+        value, expected = getattr(got, name), getattr(want, name)
+        if isinstance(expected, BaseModel):
+            _same_model(value, expected)
+        elif isinstance(expected, list):
+            assert len(value) == len(expected) and all(a is b for a, b in zip(value, expected, strict=True))
+        else:
+            assert type(value) is type(expected) and str(value) == str(expected)  # 1.50 stays 1.50, not 1.5
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.booleans().flatmap(_declarations))
+def test_declaration_is_the_validated_model(fields: dict[str, Any]) -> None:
+    want, want_error = _outcome(Declaration, fields)
+    got, got_error = _outcome(declaration, fields)
+    assert got_error == want_error
+    if want is not None:
+        _same_model(got, want)
+        for part in ("project", "budget"):  # a model given is taken as it is, as pydantic takes it
+            assert (getattr(got, part) is fields.get(part)) == (getattr(want, part) is fields.get(part))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.booleans().flatmap(lambda valid: _section(Budget, "budget.", valid)))
+def test_budget_is_the_validated_model(fields: dict[str, Any]) -> None:
+    want, want_error = _outcome(Budget, fields)
+    got, got_error = _outcome(budget, fields)
+    assert got_error == want_error
+    if want is not None:
+        _same_model(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(declarations)
+def test_declarations_read_from_fields_are_the_validated_ones(decl: Declaration) -> None:
+    """What readers build (``declaration_from``, flat paths) is what pydantic builds from the same values."""
+    fields = {path: value for path, value in ((p, _at(decl, p)) for p in HEADER if p != "year") if value is not None}
+    rest = {"profile": decl.profile, "year": decl.year, "indicators": list(decl.indicators)}
+    built = declaration_from(fields, **rest)
+    project = {p.split(".", 1)[1]: v for p, v in fields.items() if p.startswith("project.")}
+    budget_ = {p.split(".", 1)[1]: v for p, v in fields.items() if p.startswith("budget.")}
+    top = {p: v for p, v in fields.items() if "." not in p and p != "year"}
+    _same_model(built, Declaration(**top, project=project, budget=budget_, **rest))
+    assert canonical.dumps(built) == canonical.dumps(decl)
+
+
+def _at(decl: Declaration, path: str) -> Any:
+    value: Any = decl
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def test_a_date_given_as_a_datetime_is_refused_as_before() -> None:
+    with pytest.raises(ValidationError):
+        declaration(profile="x", project={"start_date": dt.datetime(2020, 1, 1)})

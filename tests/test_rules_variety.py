@@ -3,17 +3,30 @@ deadlines, carried-over projects, and one verdict per cell — and the live func
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import inspect
+import pickle
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from converter import canonical, rules
 from converter.findings import Severity
 from converter.model import Declaration, Indicator
-from converter.profile import load_profile, profile_names
+from converter.model import indicator as model_indicator
+from converter.profile import UnknownProfileError, load_profile, profile_names
+from converter.rule_facts import (
+    form_facts,
+    is_budget_rate_name,
+    is_change_rate_name,
+    is_measure_name,
+    is_rate_name,
+    is_satisfaction_name,
+    name_facts,
+)
 from converter.rules import (
     CATALOGUE,
     Context,
@@ -183,6 +196,15 @@ def test_row_key_holds_every_column() -> None:
     ind = Indicator(level1="a", level2="b", name="验收合格率", comparator="≥", target="95", unit="%", direction="正向",
                     weight="10", history="90%", note="说明", period="annual")
     assert row_of(ind) == tuple(getattr(ind, k) for k in Indicator.model_fields)
+    scrambled = dict(reversed(list(ind.model_dump().items())))
+    assigned = ind.model_copy()
+    assigned.unit, assigned.level1 = "次", "x"
+    for made in (model_indicator(**scrambled), Indicator.model_construct(**scrambled), Indicator(**scrambled),
+                 Indicator.model_validate(scrambled), Indicator.model_validate_json(ind.model_dump_json()),
+                 ind.model_copy(update={"note": "n", "level1": "y"}), assigned, copy.deepcopy(ind),
+                 pickle.loads(pickle.dumps(ind)), Indicator.model_construct(note="n", level1="x"),
+                 canonical.loads(canonical.dumps(Declaration(profile="x", indicators=[ind])))[0].indicators[0]):
+        assert row_of(made) == tuple(getattr(made, k) for k in Indicator.model_fields)  # however it was made
     assert row_key(name="验收合格率", target="95") == row_of(Indicator(name="验收合格率", target="95"))
     with pytest.raises(TypeError):
         row_key(nme="x")
@@ -237,3 +259,60 @@ def test_amount_text_is_exact_in_wan() -> None:
     assert amount_text(Decimal("1000000.00"), NATIONAL) == "100.00"
     assert amount_text(Decimal("-1.00"), NATIONAL) == "-0.0001"
     assert amount_text(Decimal("1234567.80"), SH) == "1234567.80"
+
+
+# --- one pass per row over facts worked out once (issue 13) -----------------------------------------------------------
+def test_a_remembered_row_is_judged_against_each_plan() -> None:
+    """What the rules say of a row's content is remembered across declarations; a time limit is still held to each
+    declaration's own year and completion date, whichever was checked first."""
+    due = row("评估完成时间", "2020年12月底前")
+    plans = [(Context(SH, 2020, None, dt.date(2020, 6, 30)), "晚于计划完成日期 2020-06-30"),
+             (Context(SH, 2020, None, dt.date(2020, 12, 31)), None),
+             (Context(SH, 2021, None, dt.date(2021, 12, 31)), "不在申报年度 2021 内"),
+             (Context(SH, 2021, None, dt.date(2021, 12, 31), True), None)]
+    for ctx, problem in [*plans, *reversed(plans), *plans]:
+        found = check_indicator(due, ctx)
+        if problem is None:
+            assert found == []
+        else:
+            assert [f.code for f in found] == ["I016"] and found[0].message.endswith(problem)
+
+
+def test_the_same_row_at_two_places_is_named_by_each() -> None:
+    same = Indicator(level2="质量", name="验收合格率", target="≥95%")
+    decl = Declaration(profile=SH.name, year=2020, indicators=[same, row("培训人次", "≥100人次"), same])
+    i001 = [f for f in check(decl) if f.code == "I001"]
+    assert [(f.field, f.message) for f in i001] == [("indicators[0].level1", "第1行指标的一级目标未填写"),
+                                                    ("indicators[2].level1", "第3行指标的一级目标未填写")]
+
+
+@pytest.mark.parametrize("name", profile_names())
+def test_the_rules_index_of_levels_is_the_profiles(name: str) -> None:
+    profile = load_profile(name)
+    form = form_facts(name)
+    odd = [None, "", " ", "不存在", "产出", "产出目标 "]
+    for value in [*profile.all_level1_spellings(), *profile.all_level2_spellings(), *odd]:
+        assert form.canonical_level1(value) == profile.canonical_level1(value)
+        assert form.canonical_level2(value) == profile.canonical_level2(value)
+
+
+_NAME_WORDS = st.sampled_from(["率", "效率", "频率", "满意度", "增长", "下降", "数量", "时间", "执行率", "到位率",
+                               "金额", "完成", "项目", " ", "功率", "概率"])
+
+
+@given(st.none() | st.lists(_NAME_WORDS, max_size=4).map("".join))
+def test_a_names_facts_are_the_name_tests(name: str | None) -> None:
+    assert name_facts(name) == (is_rate_name(name), is_satisfaction_name(name), is_change_rate_name(name),
+                                is_measure_name(name), is_budget_rate_name(name))
+
+
+def test_the_memory_of_rows_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "MEMORY_ROWS", 3)
+    names = [f"验收合格率（第{i}次）" for i in range(10)]
+    first = [check_indicator(row(name, "95"), Context(SH)) for name in names]
+    assert len(rules._MEMORIES[SH.name]) <= 3
+    assert [check_indicator(row(name, "95"), Context(SH)) for name in names] == first  # judged afresh, the same
+    assert all([f.code for f in found] == ["I008"] for found in first)
+    with pytest.raises(UnknownProfileError):
+        indicator_findings(row_key(name="x"), "no-such-profile")
+    assert "no-such-profile" not in rules._MEMORIES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from converter import targets
 from converter.model import Indicator, strip_controls
-from converter.targets import comparator_of, parse_target, row_parts, unit_of
+from converter.targets import TargetParts, comparator_of, parse_target, row_parts, unit_of
 
 
 @pytest.mark.parametrize(
@@ -116,3 +118,43 @@ def test_parsing_never_alters_raw_text(raw: str) -> None:
     assert ind.target == (raw.replace("\r\n", "\n").replace("\r", "\n").strip() or None)
     parse_target(ind.target)
     assert ind.target == Indicator(target=raw).target
+
+
+# --- the parser's look-ups, held to the plain scans they replace (issue 13) ---------------------------------------
+def _longest_scan(text: str, words: dict[str, str], *, at_end: bool) -> str | None:
+    """Every word, longest first, tried in turn: the obvious way to find the longest word a text starts (ends) with."""
+    for word in sorted(words, key=len, reverse=True):
+        if (text.endswith(word) if at_end else text.startswith(word)):
+            return word
+    return None
+
+
+_PIECES = st.sampled_from([*targets._PREFIX_WORDS, *targets._SUFFIX_WORDS, *targets._UNITS, "1", "x", "年", "月", "%"])
+
+
+@given(st.lists(_PIECES, max_size=4).map("".join))
+def test_longest_word_lookups_are_the_plain_scans(text: str) -> None:
+    for words, lengths in ((targets._PREFIX_WORDS, targets._PREFIX_LENGTHS),
+                           (targets._SUFFIX_WORDS, targets._SUFFIX_LENGTHS), (targets._UNITS, targets._UNIT_LENGTHS)):
+        assert targets._leading(text, words, lengths) == _longest_scan(text, words, at_end=False)
+        assert targets._trailing(text, words, lengths) == _longest_scan(text, words, at_end=True)
+
+
+_DATE_PIECES = st.sampled_from(["2024", "1999", "20", "19", "12", "6", "30", "年", "度", "月", "份", "日", "号", "底",
+                                "末", "前", "之前", "完成", "内", "第三", "季度", "上", "半年", "中旬", ".", "-", "/",
+                                "本", "x", "%", "≥"])
+
+
+@given(st.lists(_DATE_PIECES, max_size=6).map("".join))
+def test_texts_told_apart_before_the_deadline_patterns_match_none(text: str) -> None:
+    """The quick test ``_deadline`` makes first only leaves out texts that no deadline pattern matches."""
+    if targets._deadline(text, text) is None:
+        assert not any(pattern.match(text) for pattern in targets._DEADLINES)
+
+
+def test_a_parsed_view_made_without_its_init_is_the_dataclass() -> None:
+    made = parse_target("≥80.5%")
+    built = TargetParts(raw="≥80.5%", kind="quantitative", comparator="≥", number=Decimal("80.5"), unit="%")
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.kind = "empty"  # type: ignore[misc]

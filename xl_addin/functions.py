@@ -7,8 +7,10 @@ error strings) and turns it into the model's terms itself.
 Excel calls them on every recalculation — PG_CHECK_INDICATOR once per row, PG_SHEET_SUMMARY over the whole
 table — so each does the least it can (``bench/functions.py`` holds the goals: a call with cells never seen
 under 100 µs, the summary of 60 new rows under 1 ms): a plain text cell is taken as it is (``_cell``), what a
-profile means here is worked out once (``_form``), and each new row is validated once and what the rules say
-of it kept as plain text or counts keyed by its cells, never as Finding models, so only new rows are checked.
+profile means here is worked out once (``_form``), a row's cells, already as the model keeps them, are the rules'
+row with no model validated again (the summary makes each new row's model once, for the rules over the table),
+and what the rules say of a row is kept as plain text or counts keyed by its cells, never as Finding models, so
+only new rows are checked.
 """
 
 from __future__ import annotations
@@ -25,16 +27,29 @@ from pydantic import ValidationError
 
 from converter.fields import BUDGET_FIELDS
 from converter.findings import Finding, Severity
-from converter.model import MAX_CELL_CHARS, Budget, Declaration, Indicator, clean_text, has_controls, strip_controls
+from converter.model import (
+    MAX_CELL_CHARS,
+    Budget,
+    Indicator,
+    budget,
+    clean_text,
+    declaration,
+    has_controls,
+    indicator,
+    strip_controls,
+)
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
 from converter.readers.values import as_date, as_money, as_text, as_year
 from converter.rules import (
     AMOUNT_UNPARSEABLE,
+    ROW_KEYS,
     Context,
+    Row,
     check_budget,
     check_table,
-    indicator_messages,
-    indicator_severities,
+    row_of,
+    row_severities,
+    row_verdicts,
 )
 from converter.targets import QUALITATIVE, parse_target
 
@@ -48,6 +63,9 @@ _EXCEL_ERRORS = frozenset(EXCEL_ERRORS)
 # The indicator cells PG_CHECK_INDICATOR takes (level1, level2, indicator_name, target, …, comparator, unit), as
 # the model's keys.
 _ROW_CELLS = ("level1", "level2", "name", "target", "comparator", "unit")
+# Where each of the model's columns (ROW_KEYS) is among those cells, if it is: the row the rules read, made from
+# the cells without a model (they are already as the model keeps them).
+_CELL_OF_KEY = tuple(_ROW_CELLS.index(k) if k in _ROW_CELLS else None for k in ROW_KEYS)
 Cells = tuple[str | None, ...]
 
 
@@ -109,8 +127,10 @@ def _cell(value: Any) -> str | None:
     """A text cell as the model keeps it (trimmed, control characters dropped); CellError for an error value."""
     if value is None:  # most optional cells, on every recalculation
         return None
-    if value.__class__ is str and len(value) <= MAX_CELL_CHARS and "\r" not in value and not has_controls(value):
+    if value.__class__ is str and len(value) <= MAX_CELL_CHARS and (
+            value.isprintable() or ("\r" not in value and not has_controls(value))):
         # Plain text, as most cells are: nothing for ``_converted_cell`` to convert, drop or unify but the trim.
+        # (A printable text holds no line break and no control character: one C call tells most cells.)
         text = value.strip()
         if text in _EXCEL_ERRORS:
             raise CellError(text)
@@ -144,9 +164,11 @@ def _plan_of(year: Any, end_date: Any) -> tuple[int | None, dt.date | None]:
 @lru_cache(maxsize=16384)
 def _indicator_text(cells: Cells, profile: str, year: int | None, end_date: dt.date | None) -> str:
     """What PG_CHECK_INDICATOR shows for a row's cells, remembered: Excel recalculates every row when one cell
-    changes, and the same rows recur in form after form."""
-    ind = Indicator(**{key: v for key, v in zip(_ROW_CELLS, cells, strict=True) if v is not None})
-    return _shown(indicator_messages(ind, Context(load_profile(profile), year, None, end_date)))
+    changes, and the same rows recur in form after form. The cells are as the model keeps them (``_cell``), so
+    the rules read them as a row without an Indicator model made and validated again."""
+    row: Row = tuple(None if i is None else cells[i] for i in _CELL_OF_KEY)
+    verdicts = row_verdicts(row, Context(load_profile(profile), year, None, end_date))
+    return _shown((severity, message) for _, severity, message, _ in verdicts)
 
 
 @xw.func
@@ -206,7 +228,7 @@ def _budget(values: tuple[Any, ...], form: _Form) -> tuple[Budget | None, list[s
     if problems:
         return None, problems
     try:
-        return Budget(**amounts), []
+        return budget(**amounts), []
     except ValidationError:
         return None, [AMOUNT_UNPARSEABLE.title]
 
@@ -243,8 +265,8 @@ def _row_counts(cells: Cells, profile: str) -> tuple[Indicator, int, int]:
     cells: the summary recounts every row on each recalculation. Nothing changes a model once made, so the
     remembered one is shared by every table it is a row of."""
     form = _form_named(profile)
-    ind = Indicator(**dict(zip(form.columns, cells, strict=True)))  # ValueError: a cell the model cannot hold
-    severities = indicator_severities(ind, form.ctx)
+    ind = indicator(**dict(zip(form.columns, cells, strict=True)))  # ValueError: a cell the model cannot hold
+    severities = row_severities(row_of(ind), form.ctx)
     return ind, severities.count(Severity.ERROR), severities.count(Severity.WARNING)
 
 
@@ -252,7 +274,7 @@ def _row_counts(cells: Cells, profile: str) -> tuple[Indicator, int, int]:
 def _table_counts(rows: tuple[Cells, ...], profile: str) -> tuple[int, int]:
     """Errors and warnings of a whole indicator table: its rows' and those of the rules over the table (G…)."""
     counted = [_row_counts(cells, profile) for cells in rows]
-    table = Declaration(profile=profile, indicators=[ind for ind, _, _ in counted])
+    table = declaration(profile=profile, indicators=[ind for ind, _, _ in counted])
     found = [f.severity for f in check_table(table, _form_named(profile).ctx)]
     return (sum(errors for _, errors, _ in counted) + found.count(Severity.ERROR),
             sum(warnings for _, _, warnings in counted) + found.count(Severity.WARNING))

@@ -36,6 +36,9 @@ Pos = tuple[int, int]  # 0-based (row, col) on the sheet
 MAX_PART_BYTES = 32 * 1024 * 1024  # inflated size of one part read here; larger parts keep calamine's values
 MAX_GROWTH_CELLS = 1_000_000  # a grid is extended to an uncomputed formula only within this many cells
 MAX_REPEAT = 1024  # an ods cell or row repeated more often than this is not expanded here
+MAX_CELL_TAG = 96  # bytes of a cell start tag placed by ``_formulas_plain``, and looked back over in ``_formulas``
+MAX_REMEMBERED_FORMULA = 16 * 1024  # bytes of a formula element (or text) whose reading is remembered
+MAX_REMEMBERED_ATTRS = 1024  # bytes of a sheet element's attributes whose reading is remembered
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
@@ -128,22 +131,34 @@ def apply(rows: list[list[Any]], origin: tuple[int, int], kinds: SheetKinds, dat
                 and rows[r][c].__class__ in _NUMBERS:
             rows[r][c] = _shown(rows[r][c], pos, kinds, date1904)
     formatted = bool(kinds.percent or kinds.dates)
-    for pos, code in kinds.errors.items():
+    errors = kinds.errors
+    for pos, code in errors.items():
         r, c = pos[0] - r0, pos[1] - c0
         if 0 <= r < height and 0 <= c < len(rows[r]) and pos not in formulas:
             rows[r][c] = ErrorValue(code)
     for pos, text in formulas.items():
-        r, c = pos[0] - r0, pos[1] - c0
+        r = pos[0] - r0
         if 0 <= r < height:
             row = rows[r]
+            c = pos[1] - c0
             if 0 <= c < len(row):
                 value = row[c]
+                if value is None and not errors and (text is None or len(text) <= MAX_REMEMBERED_FORMULA):
+                    row[c] = _uncomputed(text)
+                    continue
                 if formatted and value.__class__ in _NUMBERS:
                     value = _shown(value, pos, kinds, date1904)
-                if pos in kinds.errors:
-                    value = ErrorValue(kinds.errors[pos])
+                if pos in errors:
+                    value = ErrorValue(errors[pos])
                 row[c] = Formula(text, value)
     return rows, origin
+
+
+@lru_cache(maxsize=4096)
+def _uncomputed(text: str | None) -> Formula:
+    """A formula without a cached value, one object per text (``Formula`` is frozen): in every copy of our
+    template written by openpyxl or by this tool, its checks are such formulas."""
+    return Formula(text, None)
 
 
 def _extend(rows: list[list[Any]], origin: tuple[int, int], width: int, cells: dict[Pos, str | None]
@@ -213,26 +228,33 @@ class _Package:
                 infos = z.infolist()
         self.members = {info.filename.replace("\\", "/").lower(): info for info in infos}
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str, remember: bool = False) -> bytes | None:
         """A member's bytes, None when missing, encrypted, compressed otherwise than deflate or stored, or
-        declared or found larger than ``MAX_PART_BYTES``."""
+        declared or found larger than ``MAX_PART_BYTES``. ``remember``: the part was probably just read by
+        ``member_bytes`` (see ``_inflated_remembered``)."""
         stored = self.stored(name)
-        return None if stored is None else _inflated(*stored)
+        if stored is None:
+            return None
+        return _inflated_remembered(stored) if remember else _inflated(*stored)
 
     def stored(self, name: str) -> tuple[int, bytes] | None:
         """A member's compression method and its bytes as stored — all its bytes depend on — or None when it is
         missing, encrypted, declared larger than ``MAX_PART_BYTES`` or has no local header."""
         info = self.members.get(name)
-        if info is None or info.file_size > MAX_PART_BYTES or info.flag_bits & 1:
-            return None
-        at = info.header_offset
-        if at + 30 > len(self.data):
-            return None
-        magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(self.data, at)
-        if magic != b"PK\x03\x04":
-            return None
-        start = at + 30 + name_len + extra_len
-        return info.compress_type, self.data[start:start + info.compress_size]
+        return None if info is None else _stored(self.data, info)
+
+
+def _stored(data: bytes, info: zipfile.ZipInfo) -> tuple[int, bytes] | None:
+    if info.file_size > MAX_PART_BYTES or info.flag_bits & 1:
+        return None
+    at = info.header_offset
+    if at + 30 > len(data):
+        return None
+    magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, at)
+    if magic != b"PK\x03\x04":
+        return None
+    start = at + 30 + name_len + extra_len
+    return info.compress_type, data[start:start + info.compress_size]
 
 
 def _inflated(method: int, raw: bytes) -> bytes | None:
@@ -245,8 +267,51 @@ def _inflated(method: int, raw: bytes) -> bytes | None:
     return out if len(out) <= MAX_PART_BYTES else None
 
 
-_T = TypeVar("_T")
 MAX_REMEMBERED_PART = 64 * 1024  # stored bytes of a part whose reading is remembered (styles, relationships)
+MAX_REMEMBERED_INFLATED = 1 << 20  # inflated bytes of the one small part remembered by ``_inflated_remembered``
+_LAST_PART: list[tuple[tuple[int, bytes], bytes | None]] = []  # at most one (stored, inflated)
+
+
+def _inflated_remembered(stored: tuple[int, bytes]) -> bytes | None:
+    """``_inflated(*stored)``, the last small part's remembered: ``xl/workbook.xml`` is read by
+    ``template_names`` while the format is told, and right after by the side channel. One slot, compared by
+    its stored bytes (no hash: parts read once compare unequal by length, or within their first bytes)."""
+    last = _LAST_PART[0] if _LAST_PART else None  # one read of the slot: another thread may replace it
+    if last is not None and last[0] == stored:
+        return last[1]
+    out = _inflated(*stored)
+    if len(stored[1]) <= MAX_REMEMBERED_PART and (out is None or len(out) <= MAX_REMEMBERED_INFLATED):
+        _LAST_PART[:] = [(stored, out)]
+    return out
+
+
+_FLAGS_ZIPFILE_REFUSES = 0x1 | 0x20 | 0x40  # encrypted, compressed patch data, strong encryption
+
+
+def member_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A member's bytes exactly as ``ZipFile.read`` gives them, taken straight from the package's bytes (a
+    fraction of zipfile's cost for a small part, and remembered for the side channel); None whenever zipfile
+    might answer otherwise — an unusual name, flag or method, a size or checksum that does not match — for
+    the caller to ask zipfile, which then raises or reads as it always has."""
+    if info.flag_bits & _FLAGS_ZIPFILE_REFUSES or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+            or not info.orig_filename.isascii() or info.header_offset < 0:
+        return None
+    stored = _stored(data, info)
+    if stored is None or len(stored[1]) != info.compress_size:
+        return None  # a package cut short
+    at = info.header_offset + 30
+    if data[at:at + len(info.orig_filename)] != info.orig_filename.encode() or \
+            _LOCAL_HEADER.unpack_from(data, info.header_offset)[1] != len(info.orig_filename):
+        return None  # the local header names another member: zipfile refuses it
+    if stored[0] == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+        return None
+    out = _inflated_remembered(stored)
+    if out is None or len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
+
+
+_T = TypeVar("_T")
 
 
 def _parsed(package: _Package, name: str, parse: Callable[[bytes, bytes], _T]) -> _T:
@@ -265,11 +330,11 @@ def _parsed_stored(stored: tuple[int, bytes], parse: Callable[[bytes, bytes], An
     return parse(*((_with_root(data) if data is not None else None) or (b"", b"")))
 
 
-def _part(package: _Package, name: str) -> tuple[bytes, bytes] | None:
+def _part(package: _Package, name: str, remember: bool = False) -> tuple[bytes, bytes] | None:
     """A package part and the namespace prefix of its root element (``b""`` or ``b"x:"``); None for a part
     that is missing, too large, has a DTD (which comes before the root, after the declaration and comments)
     or has no root element."""
-    data = package.read(name)
+    data = package.read(name, remember)
     return None if data is None else _with_root(data)
 
 
@@ -339,7 +404,7 @@ def _cell_pos(ref: bytes) -> Pos | None:
 class _XlsxKinds(CellKinds):
     def __init__(self, package: _Package) -> None:
         self._package = package
-        book, book_ns = _part(package, "xl/workbook.xml") or (b"", b"")
+        book, book_ns = _part(package, "xl/workbook.xml", remember=True) or (b"", b"")
         self.date1904 = b"date1904" in book and _DATE1904.search(book) is not None
         targets, styles_path = _parsed(package, "xl/_rels/workbook.xml.rels", _relationships)
         self._paths = {name: targets[rid] for name, rid in _sheet_ids(book, book_ns) if rid in targets}
@@ -353,8 +418,8 @@ class _XlsxKinds(CellKinds):
         kinds = SheetKinds()
         if not (_formulas(xml, ns, kinds) and _styled(xml, ns, self._styles, kinds)):
             return _sheet_by_parse(xml, self._styles)  # a cell without its reference, or odd markup
-        if b't="e"' in xml:
-            _errors(xml, ns, kinds)
+        if b"#" in xml and b't="e"' in xml:  # an error value starts with "#" (calamine refuses a file with any
+            _errors(xml, ns, kinds)  # other), as itself or in a character reference (&#35;): one fast search
         return kinds or None
 
 
@@ -394,11 +459,21 @@ def _relationships(rels: bytes, ns: bytes) -> tuple[dict[str, str], str]:
 def _sheet_ids(book: bytes, ns: bytes) -> list[tuple[str, str]]:
     """(sheet name, relationship id) of each sheet the workbook lists."""
     out = []
-    for m in _element(ns, b"sheet").finditer(book):
-        name, rid = _first(_SHEET_NAME, m.group(1)), _first(_SHEET_RID, m.group(1))
+    for attrs in _element(ns, b"sheet").findall(book):
+        name, rid = _sheet_attrs_known(attrs) if len(attrs) <= MAX_REMEMBERED_ATTRS else _sheet_attrs(attrs)
         if name is not None and rid is not None:
             out.append((name, rid))
     return out
+
+
+def _sheet_attrs(attrs: bytes) -> tuple[str | None, str | None]:
+    """A sheet element's name and relationship id."""
+    return _first(_SHEET_NAME, attrs), _first(_SHEET_RID, attrs)
+
+
+# Our lists and version sheets are spelled alike in every copy of a template (its form sheet is named after
+# the project).
+_sheet_attrs_known = lru_cache(maxsize=1024)(_sheet_attrs)
 
 
 def _value(m: re.Match[bytes]) -> bytes:
@@ -420,12 +495,13 @@ def _cell_at(xml: bytes, at: int, tag: bytes) -> Pos | None:
     return _cell_pos(_value(ref)) if ref else None
 
 
-@lru_cache(maxsize=4096)
-def _formula_text(raw: bytes) -> str | None:
-    """``IFERROR(A1,&quot;x&quot;)`` → ``=IFERROR(A1,"x")``; Excel's storage prefixes (``_xlfn.``) removed.
-    Cached: a template's formulas repeat from file to file."""
+def _formula_text_of(raw: bytes) -> str | None:
+    """``IFERROR(A1,&quot;x&quot;)`` → ``=IFERROR(A1,"x")``; Excel's storage prefixes (``_xlfn.``) removed."""
     raw = raw.strip()
     return "=" + _XLFN.sub("", xml_text(raw)) if raw else None
+
+
+_formula_text = lru_cache(maxsize=4096)(_formula_text_of)  # a template's formulas repeat from file to file
 
 
 _SI = _attr("si")
@@ -439,14 +515,20 @@ def _formula_element(ns: bytes) -> re.Pattern[bytes]:
     return re.compile(b"<" + re.escape(ns + b"f") + rb"(?:\s([^<>]*+))?(/?)>([^<]*+)")
 
 
-@lru_cache(maxsize=256)
 def _shared_index(attrs: bytes) -> bytes | None:
-    """The ``si`` of a shared formula's attributes (``t="shared" si="0"``), else None. Cached: a shared formula's
-    cells all spell their attributes alike."""
+    """The ``si`` of a shared formula's attributes (``t="shared" si="0"``), else None. Cached (for attributes of
+    an ordinary length): a shared formula's cells all spell their attributes alike."""
+    return _shared_index_known(attrs) if len(attrs) <= MAX_CELL_TAG else _shared_index_of(attrs)
+
+
+def _shared_index_of(attrs: bytes) -> bytes | None:
     if b"shared" not in attrs:
         return None
     si = _SI.search(b" " + attrs)
     return _value(si) if si is not None else None
+
+
+_shared_index_known = lru_cache(maxsize=256)(_shared_index_of)
 
 
 def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
@@ -454,8 +536,98 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     (``<f t="shared" si="0"/>``) have no text of their own: they read as the first cell's, its relative
     references moved to them. False when a formula's cell cannot be placed this way.
 
-    The cell's start tag is the tag right before ``<f``; as written by Excel, LibreOffice and openpyxl it
-    begins ``<c r="``, which is looked for first (one search), the general case second."""
+    Sheets as Excel, LibreOffice and openpyxl write them take ``_formulas_plain``; the first formula it cannot
+    place sends the whole sheet to ``_formulas_placed``, which reads the same cells the general way."""
+    found = _formulas_plain(xml, ns)
+    if found is None:
+        kinds.formulas.clear()
+        return _formulas_placed(xml, ns, kinds)
+    kinds.formulas.update(found)
+    return True
+
+
+@lru_cache(maxsize=64)
+def _plain_formula_element(ns: bytes) -> re.Pattern[bytes]:
+    """``_formula_element`` found from its ``f`` (with the ``<`` behind it): the engine then looks for a
+    letter a sheet holds ten times fewer of than ``<``. Groups as ``_formula_element``'s."""
+    f = re.escape(ns + b"f")
+    return re.compile(f + b"(?<=<" + f + rb")(?:\s([^<>]*+))?(/?)>([^<]*+)")
+
+
+@lru_cache(maxsize=4096)
+def _tag_cell(tag: bytes, fast: bytes) -> Pos | None:
+    """The cell of a start tag written as Excel, LibreOffice and openpyxl write it (``<c r="E2" s="6">``, its
+    reference first), else None."""
+    if len(tag) > MAX_CELL_TAG or not tag.startswith(fast):
+        return None
+    end = tag.find(b'"', len(fast))
+    return _cell_pos(tag[len(fast):end]) if end >= 0 else None
+
+
+def _formula_parts(groups: tuple[Any, ...]) -> tuple[str | None, bytes | None]:
+    """A formula element's text (None for an empty element) and its shared index (None unless shared), from
+    ``_formula_element``'s groups (attributes or None, a closing ``/`` or nothing, the text)."""
+    attrs, closed, raw = groups
+    if attrs is not None and attrs.endswith(b"/"):
+        attrs, closed = attrs[:-1], b"/"
+    return (None if closed else _formula_text_of(raw)), (_shared_index(attrs) if attrs else None)
+
+
+def _plain_cell_of(element: bytes, ns: bytes) -> tuple[Pos, str | None, bytes | None] | None:
+    """A formula element with its cell's start tag right before it (``<c r="E2" s="6"><f>SUM(A1:A3)``): the
+    cell, the formula's text and its shared index, as ``_formulas_placed`` reads them; None when the tag is
+    not as ``_tag_cell`` reads it."""
+    at = element.find(b"<", 1)
+    cell = _tag_cell(element[:at], b"<" + ns + b'c r="') if at > 0 else None
+    m = _formula_element(ns).match(element, at) if cell is not None else None
+    return None if cell is None or m is None else (cell, *_formula_parts(m.groups()))
+
+
+_plain_cell = lru_cache(maxsize=1024)(_plain_cell_of)  # a template's formula cells are the same in every copy
+
+
+def _formulas_plain(xml: bytes, ns: bytes) -> dict[Pos, str | None] | None:
+    """``_formulas`` where every formula's cell tag is right before it and names its reference first (as
+    ``_tag_cell`` reads it); None at the first one that is not. Per formula: a look back to the ``<`` before it
+    and one cached look-up of the tag and the formula's bytes, no search for the cell's tag."""
+    formulas: dict[Pos, str | None] = {}
+    masters: dict[bytes, tuple[str, Pos]] = {}
+    waiting: list[tuple[Pos, bytes]] = []
+    rfind = xml.rfind
+    for m in _plain_formula_element(ns).finditer(xml):
+        at = m.start() - 1  # the "<" of "<f"
+        start = rfind(b"<", at - MAX_CELL_TAG if at > MAX_CELL_TAG else 0, at)
+        end = m.end()
+        if start < 0:
+            return None
+        found = _plain_cell(xml[start:end], ns) if end - start <= MAX_REMEMBERED_FORMULA else \
+            _plain_cell_of(xml[start:end], ns)
+        if found is None:
+            return None
+        cell, text, si = found
+        formulas[cell] = text
+        if si is not None:
+            if text is None:
+                waiting.append((cell, si))
+            else:
+                masters[si] = (text, cell)
+    _resolve_shared(formulas, masters, waiting)
+    return formulas
+
+
+def _resolve_shared(formulas: dict[Pos, str | None], masters: dict[bytes, tuple[str, Pos]],
+                    waiting: list[tuple[Pos, bytes]]) -> None:
+    """A shared formula's other cells read as its first cell's formula moved to them (None without one)."""
+    for cell, key in waiting:
+        master = masters.get(key)
+        formulas[cell] = None if master is None else \
+            shift_references(master[0], cell[0] - master[1][0], cell[1] - master[1][1])
+
+
+def _formulas_placed(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
+    """``_formulas`` for any sheet: the cell's start tag is the tag right before ``<f``; as written by Excel,
+    LibreOffice and openpyxl it begins ``<c r="``, which is looked for first (one search), the general case
+    second."""
     tag = b"<" + ns + b"c"
     fast = tag + b' r="'
     skip = len(fast)
@@ -465,7 +637,7 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     rfind, find = xml.rfind, xml.find
     for m in _formula_element(ns).finditer(xml):
         at = m.start()
-        start = rfind(fast, at - 96 if at > 96 else 0, at)
+        start = rfind(fast, at - MAX_CELL_TAG if at > MAX_CELL_TAG else 0, at)
         cell = None
         if start >= 0 and find(b"<", start + 1, at) < 0:
             cell = _cell_pos(xml[start + skip:find(b'"', start + skip, at)])
@@ -476,17 +648,15 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
         attrs, closed, raw = m.groups()
         if attrs is not None and attrs.endswith(b"/"):
             attrs, closed = attrs[:-1], b"/"
-        text = None if closed else _formula_text(raw)
+        text = None if closed else \
+            _formula_text(raw) if len(raw) <= MAX_REMEMBERED_FORMULA else _formula_text_of(raw)
         formulas[cell] = text
         if attrs and (si := _shared_index(attrs)) is not None:
             if text is None:
                 waiting.append((cell, si))
             else:
                 shared[si] = (text, cell)
-    for cell, key in waiting:
-        master = shared.get(key)
-        formulas[cell] = None if master is None else \
-            shift_references(master[0], cell[0] - master[1][0], cell[1] - master[1][1])
+    _resolve_shared(formulas, shared, waiting)
     return True
 
 

@@ -144,15 +144,44 @@ class Grid:
     def ref(self, r: int, c: int) -> str:
         return cell_ref(r + self.origin[0], c + self.origin[1])
 
+    _by_col: tuple[int, int, dict[int, list[tuple[int, int, int]]], list[int]] | None = \
+        field(default=None, init=False, repr=False, compare=False)
+
+    def _merges(self) -> tuple[dict[int, list[tuple[int, int, int]]], list[int]]:
+        """The merged ranges by first column (each column's in their order, as (first_row, last_row,
+        last_col)) and the first columns in order: made once, as every label and every blank level cell asks.
+        Made again if ``merged`` was replaced or grew."""
+        index = self._by_col
+        if index is None or index[0] != id(self.merged) or index[1] != len(self.merged):
+            by_col: dict[int, list[tuple[int, int, int]]] = {}
+            for r1, c1, r2, c2 in self.merged:
+                by_col.setdefault(c1, []).append((r1, r2, c2))
+            index = self._by_col = (id(self.merged), len(self.merged), by_col, sorted(by_col))
+        return index[2], index[3]
+
     def merge_end_col(self, r: int, c: int) -> int:
         """Last column of the merged range that starts at (r, c), or c itself."""
         if not self.merged:
             return c
-        sr, sc = r + self.origin[0], c + self.origin[1]
-        for r1, c1, r2, c2 in self.merged:
-            if c1 == sc and r1 <= sr <= r2:
+        sr = r + self.origin[0]
+        for r1, r2, c2 in self._merges()[0].get(c + self.origin[1], ()):
+            if r1 <= sr <= r2:
                 return c2 - self.origin[1]
         return c
+
+    def in_merged(self, r: int, c: int) -> bool:
+        """Whether (r, c) lies in a merged range."""
+        if not self.merged:
+            return False
+        sr, sc = r + self.origin[0], c + self.origin[1]
+        by_col, firsts = self._merges()
+        for c1 in firsts:
+            if c1 > sc:
+                break
+            for r1, r2, c2 in by_col[c1]:
+                if r1 <= sr <= r2 and sc <= c2:
+                    return True
+        return False
 
 
 def is_blank(value: Any) -> bool:

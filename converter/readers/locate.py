@@ -14,8 +14,8 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, TypeVar
+from functools import cache, lru_cache
+from typing import Any, Generic, TypeVar
 
 from ..fields import COLUMNS, HEADER, INDICATOR_PREFIX, declaration_from
 from ..findings import Finding
@@ -23,6 +23,7 @@ from ..htmltext import html_tags, html_to_text
 from ..labels import (
     LONG_TERM_TARGET,
     TABLE_GROUP_HEADINGS,
+    TITLE_CHARS,
     YEAR_LINE,
     is_title,
     label_key,
@@ -59,6 +60,7 @@ from .text_export import REPLACEMENT
 from .values import as_date, as_flag, as_money, as_text, as_year, money_unit_written, ticked
 
 _NOTE = re.compile(r"^[^：:]{1,15}[：:]")
+_KINDS = {path: spec.kind for path, spec in HEADER.items()}  # asked of every header field read
 _YEAR_PREFIX = re.compile(r"^[(（]?\d{4}[)）]?年度?")
 CORE = ("level1", "level2", "name", "target")
 _GROUP_KEYS = frozenset(label_key(h) for h in TABLE_GROUP_HEADINGS)
@@ -151,7 +153,7 @@ class _Table:
     end: int | None = None  # exclusive; None: up to the next table or the block's end
 
 
-@dataclass
+@dataclass(slots=True)
 class _RawRow:
     cells: dict[str, tuple[Any, int, int]]  # key → (value, r, c), as the table's columns on row r
     extra: tuple[Any, int, int] | None  # the cell right of the last column, where shifted rows spill
@@ -188,42 +190,79 @@ _T = TypeVar("_T")
 REMEMBERED_CHARS = 200  # texts as long as labels, headings and common values are remembered; long texts are not
 
 
-def _short_texts(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+class _TextMemo(Generic[_T]):
     """``fn`` remembered for texts of at most ``REMEMBERED_CHARS`` characters: what a cell's words say is asked
     of every cell of every form, and the same words recur, while a batch of long texts would fill a memory
-    that no form asks again."""
-    remembered = lru_cache(maxsize=16384)(fn)
+    that no form asks again. A loop over a sheet's cells calls ``remembered`` itself where a text is short (one
+    call into the cache, no wrapper between)."""
 
-    def call(text: str) -> _T:
-        return remembered(text) if len(text) <= REMEMBERED_CHARS else fn(text)
+    __slots__ = ("fn", "remembered")
 
-    call.__doc__ = fn.__doc__
-    return call
+    def __init__(self, fn: Callable[[str], _T]) -> None:
+        self.fn = fn
+        self.remembered = lru_cache(maxsize=16384)(fn)
+
+    def __call__(self, text: str) -> _T:
+        return self.remembered(text) if len(text) <= REMEMBERED_CHARS else self.fn(text)
+
+
+def _short_texts(fn: Callable[[str], _T]) -> _TextMemo[_T]:
+    return _TextMemo(fn)
+
+
+# What an outline number (一、, （二）) or 其中 before a label may take away when a text is normalised
+# (``label_key``); every other CJK unified ideograph stays, unchanged and unmerged, through NFKC and the rest.
+_DROPPABLE = "一二三四五六七八九十其中"
+
+
+def _kept_ideographs() -> str:
+    """A regex class of the ideographs normalising never takes away (U+4E00–U+9FFF but ``_DROPPABLE``)."""
+    parts, start = [], 0x4E00
+    for cp in sorted(map(ord, _DROPPABLE)):
+        if cp > start:
+            parts.append(f"{chr(start)}-{chr(cp - 1)}")
+        start = cp + 1
+    parts.append(f"{chr(start)}-\u9fff")
+    return "".join(parts)
+
+
+@cache
+def _sentence_pattern() -> tuple[int, re.Pattern[str]]:
+    """(limit, pattern): a text with more kept ideographs than ``limit`` is longer, normalised, than any word of
+    the vocabulary (a label, heading, title or unit line, with a year before it or a unit after it), so none of
+    them; the pattern tells it without normalising the text."""
+    vocab = vocabulary()
+    longest = max(len(k) for keys in (vocab.header, vocab.columns, vocab.sections, vocab.periods, vocab.footer,
+                                       vocab.other_columns, _GROUP_KEYS) for k in keys)
+    limit = max(TITLE_CHARS, longest) + 4  # a year before it (年度) or a unit after it (（万元）) may go
+    kept = _kept_ideographs()
+    return limit, re.compile(f"(?:[^{kept}]*[{kept}]){{{limit + 1}}}")
+
+
+def _sentence(text: str) -> bool:
+    """Whether a text is surely no word of the form (a long value, a sentence): asked before normalising a text
+    no form prints as a word, which for a long value costs more than all else read from it."""
+    limit, pattern = _sentence_pattern()
+    return len(text) > limit and pattern.match(text) is not None
 
 
 @_short_texts
 def _title_text(text: str) -> bool:
     """``is_title``, remembered: every cell of every sheet is asked whether it is a form's title."""
-    return is_title(text)
+    return not _sentence(text) and is_title(text)
 
 
 @_short_texts
 def _column_of(text: str) -> str | None:
     """``vocabulary().column``, remembered: every text cell of a sheet read by labels is asked whether it heads a
     column of the indicator table."""
-    return vocabulary().column(text)
+    return None if _sentence(text) else vocabulary().column(text)
 
 
-@_short_texts
 def _heading_word(text: str) -> bool:
-    """Whether a text heads a column of the indicator table or a group of its columns."""
-    return (bool(text.strip()) and _column_of(text) is not None) or _group_heading(text)
-
-
-@_short_texts
-def _group_heading(text: str) -> bool:
-    """Whether a text heads a table's level columns (绩效指标 merged over 一级 / 二级 / 三级)."""
-    return label_key(text) in _GROUP_KEYS
+    """Whether a text that is no sentence (``_sentence``) heads a column of the indicator table or a group of its
+    columns (绩效指标 merged over 一级 / 二级 / 三级). Asked once a text, through ``_cell_words``."""
+    return (bool(text.strip()) and vocabulary().column(text) is not None) or label_key(text) in _GROUP_KEYS
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -234,6 +273,9 @@ def _classify(text: str) -> tuple[str, Any]:
     """What a header-region cell is: ("form", year or None) for the title, a year line, a section or table
     heading; ("label", (path, inline value, unit)) for a field label; ("other", None) for anything else."""
     vocab = vocabulary()
+    if _sentence(text):  # no title, year line, unit line or heading; a label only before a colon
+        split = _split_label(text)
+        return ("label", split) if split is not None else ("other", None)
     if is_title(text):
         return "form", year_of_title(text)
     if YEAR_LINE.match(text):
@@ -255,7 +297,7 @@ def _split_label(text: str) -> tuple[str, str, MoneyUnit | None] | None:
     """(field path, inline value, unit the label states) when the cell is a label, maybe with its value after a
     colon (``申报单位名称：上海市经济信息中心``)."""
     vocab = vocabulary()
-    found = vocab.header_label(text)
+    found = None if _sentence(text) else vocab.header_label(text)
     if found is not None:
         return found[0], "", found[1]
     for sep in ("：", ":"):
@@ -316,11 +358,10 @@ def _other_form_columns(rows: list[list[Any]]) -> str | None:
 
 
 def _header_at(grid: Grid, r: int, last: int) -> tuple[dict[str, int], int] | None:
-    """The table heading at row ``r``: its columns and whether it spans one row or two (a group heading such as
-    绩效指标 merged over 一级 / 二级 / 三级, and 指标值 merged down)."""
+    """The table heading at row ``r``, a row with a column heading or a group heading in it (``_sheet_words``):
+    its columns and whether it spans one row or two (a group heading such as 绩效指标 merged over 一级 / 二级 /
+    三级, and 指标值 merged down)."""
     row = grid.rows[r]
-    if not any(isinstance(v, str) and _heading_word(v) for v in row):
-        return None  # no column heading, no group heading: the common row, told by one look at each cell
     keys = _header_keys(row)
     if r + 1 < last:
         below = grid.rows[r + 1]
@@ -374,7 +415,7 @@ def locate_forms(grid: Grid, names: dict[str, CellRange] | None = None, profile_
     if names:  # our template, by its names: a declaration
         form = _read_block(_Block(grid, 0, len(grid.rows)), names, profile_name)
         return [form] if form is not None else []
-    titles = [r for r, row in enumerate(grid.rows) if any(_is_title(v) for v in row)]
+    titles, heading_rows = _sheet_words(grid)
     if not titles:
         if _other_form(grid) is not None:
             return []  # a 绩效自评表 or 绩效监控表 (``not_a_declaration`` says which)
@@ -384,10 +425,41 @@ def locate_forms(grid: Grid, names: dict[str, CellRange] | None = None, profile_
         bounds[0] = 0  # what stands above the first title (附件2, 申报单位, 2027年度) is that form's
     forms = []
     for first, last in itertools.pairwise(bounds):
-        form = _read_block(_Block(grid, first, last), None, profile_name)
+        form = _read_block(_Block(grid, first, last), None, profile_name, heading_rows)
         if form is not None:
             forms.append(form)
     return forms
+
+
+_TITLE, _HEADING = 1, 2  # what ``_cell_words`` says of a text
+
+
+@_short_texts
+def _cell_words(text: str) -> int:
+    """What a text cell of a sheet read by labels may be, in one look: a form's title (``_TITLE``), a word heading
+    a column of the indicator table or a group of its columns (``_HEADING``)."""
+    if _sentence(text):
+        return 0
+    return (_TITLE if is_title(text) else 0) | (_HEADING if _heading_word(text) else 0)
+
+
+def _sheet_words(grid: Grid) -> tuple[list[int], set[int]]:
+    """The rows holding a form's title, and the rows holding a table heading word (where a table may start): one
+    pass over the sheet, each text looked up once."""
+    remembered, fn = _cell_words.remembered, _cell_words.fn
+    titles: list[int] = []
+    headings: set[int] = set()
+    for r, row in enumerate(grid.rows):
+        found = 0
+        for v in row:
+            if isinstance(v, str):
+                found |= remembered(v) if len(v) <= REMEMBERED_CHARS else fn(v)
+        if found:
+            if found & _TITLE:
+                titles.append(r)
+            if found & _HEADING:
+                headings.add(r)
+    return titles, headings
 
 
 def _labelled_values(grid: Grid) -> int:
@@ -408,12 +480,15 @@ def _grid_pos(grid: Grid, row: int, col: int) -> tuple[int, int]:
     return row - grid.origin[0], col - grid.origin[1]
 
 
+_table_of_name = lru_cache(maxsize=1024)(period_of_table_name)  # every form of a batch has the same names
+
+
 def _tables_by_names(block: _Block, names: dict[str, CellRange], profile_name: str | None) -> list[_Table]:
     """Our template's tables, where their names point; columns from the heading row above each."""
     grid = block.grid
     tables = []
     for name, rng in sorted(names.items(), key=lambda item: item[1]):
-        is_table, period = period_of_table_name(name)
+        is_table, period = _table_of_name(name)
         if not is_table:
             continue
         r1, c1 = _grid_pos(grid, rng[0], rng[1])
@@ -428,12 +503,13 @@ def _tables_by_names(block: _Block, names: dict[str, CellRange], profile_name: s
     return tables
 
 
-def _tables_by_headings(block: _Block) -> list[_Table]:
+def _tables_by_headings(block: _Block, heading_rows: set[int]) -> list[_Table]:
+    """The indicator tables, by their heading rows; only a row with a heading word in it can start one."""
     grid = block.grid
     tables: list[_Table] = []
     r = block.first
     while r < block.last:
-        found = _header_at(grid, r, block.last)
+        found = _header_at(grid, r, block.last) if r in heading_rows else None
         if found is not None:
             tables.append(_Table(r, found[1], found[0], None))
             r += found[1]
@@ -508,7 +584,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 continue
             path, inline, unit = detail
             block.used.add((r, c))
-            unit = unit or (found.section_unit if HEADER[path].kind is Kind.MONEY else None)
+            unit = unit or (found.section_unit if _KINDS[path] is Kind.MONEY else None)
             if unit is not None:
                 found.units.setdefault(path, unit)
             if path in found.raw and not _annual_part(found, path, row):
@@ -517,8 +593,9 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 found.put(path, inline, r, c)
                 continue
             vc = grid.merge_end_col(r, c) + 1
-            neighbour = grid.value(r, vc)
-            if _is_label(neighbour) or (is_blank(neighbour) and _row_of_labels(row)):
+            neighbour = row[vc] if vc < len(row) else None
+            if (isinstance(neighbour, str) and _split_label(neighbour) is not None) or \
+                    (is_blank(neighbour) and _row_of_labels(row)):  # the neighbour is a label, or none is there
                 below = grid.value(r + 1, c) if r + 1 < stop else None
                 if not is_blank(below) and not _is_label(below) and (r + 1, c) not in block.used and \
                         _classify(_text(below).strip())[0] == "other":
@@ -531,7 +608,7 @@ def _scan_header(block: _Block, stop: int) -> _Found:
                 block.used.add((r, vc))
         for path in found.fresh:  # this row's amounts, in order
             value, vr, vc = found.raw[path]
-            if isinstance(value, str) and HEADER[path].kind is Kind.MONEY:
+            if isinstance(value, str) and _KINDS[path] is Kind.MONEY:
                 _split_amounts(found, path, value, vr, vc)
         found.fresh.clear()
     block.used -= found.released  # reported as unplaced, never dropped
@@ -579,9 +656,11 @@ def _row_of_labels(row: list[Any]) -> bool:
     return len(filled) >= 2 and all(_is_label(v) for v in filled)
 
 
-def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name: str | None) -> FormRead | None:
+def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name: str | None,
+                heading_rows: set[int] | None = None) -> FormRead | None:
     grid = block.grid
-    tables = _tables_by_names(block, names, profile_name) if names else _tables_by_headings(block)
+    tables = _tables_by_names(block, names, profile_name) if names else \
+        _tables_by_headings(block, heading_rows or set())
     for table in tables:
         _drop_check_column(block, table)
     head_end = tables[0].header_row if tables else block.last
@@ -638,10 +717,19 @@ def _read_block(block: _Block, names: dict[str, CellRange] | None, profile_name:
 def detect(found: _Found, tables: list[_Table], rows: list[_RawRow]) -> Profile:
     """The profile that best explains what was found: title, level names, header fields, columns, periods and the
     money unit the labels state. Every profile file takes part; the default wins when nothing tells."""
-    level1 = {_text(r.cells["level1"][0]).strip() for r in rows if "level1" in r.cells
-              and not is_blank(r.cells["level1"][0])}
-    level2 = {_text(r.cells["level2"][0]).strip() for r in rows if "level2" in r.cells
-              and not is_blank(r.cells["level2"][0])}
+    level1: set[str] = set()
+    level2: set[str] = set()
+    for raw in rows:  # the level cells' texts, blanks left out
+        cells = raw.cells
+        for key, texts in (("level1", level1), ("level2", level2)):
+            cell = cells.get(key)
+            value = None if cell is None else cell[0]
+            if value.__class__ is str:
+                text = value.strip()
+                if text:
+                    texts.add(text)
+            elif value is not None:
+                texts.add(_text(value).strip())
     paths = frozenset(found.raw)
     keys = frozenset(k for t in tables for k in t.columns)
     has_periods = any(r.period is not None for r in rows)
@@ -718,7 +806,7 @@ _CONVERTERS: dict[Kind, tuple[Callable[[Any], Any], Any]] = {
 def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: Any, r: int, c: int, *,
              html: bool) -> Any:
     """A cell as the field's kind; what cannot be read is that cell's finding and the field stays empty."""
-    kind = HEADER[path].kind
+    kind = _KINDS[path]
     label = profile.label(path)
     if isinstance(value, ErrorValue):
         block.note(ERROR_VALUE.finding(path, label=label, value=value.code), r, c)
@@ -815,6 +903,8 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
         in_table = set(cols.values())
         inside = in_table | ({last_col + 1} if spill else set())
         width, outside = -1, []  # the columns of a row of this width outside the table's (and its spill)
+        items = list(cols.items())
+        table_words, row_start = _table_word.remembered, _row_start.remembered
         # Cells placed here lie below the header region, where ``block.used`` is no longer asked.
         for r in range(table.header_row + table.header_rows, min(stop, len(grid.rows))):
             row = grid.rows[r]
@@ -831,14 +921,41 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
                 out.append(_RawRow({k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}, None,
                                    current, index))
                 continue
-            filled_cols = [c for c, v in enumerate(row) if not is_blank(v)]
+            # One look at each cell: what is filled, its trimmed text, and what a text says besides its value (the
+            # period it heads, a footer label), remembered per text.
+            filled_cols: list[int] = []
+            texts: list[str] = []
+            headed: list[int] = []
+            footer: list[int] = []
+            for c, v in enumerate(row):
+                if v is None:
+                    continue
+                if v.__class__ is str:
+                    word = table_words(v) if len(v) <= REMEMBERED_CHARS else _table_word.fn(v)
+                    if word[1]:
+                        footer.append(c)
+                    t = v.strip()
+                    if not t:
+                        continue
+                    if word[0] is not None:
+                        headed.append(c)
+                else:
+                    if isinstance(v, str):  # a str subclass: never blank, as ``is_blank`` says
+                        word = _table_word(v)
+                        if word[1]:
+                            footer.append(c)
+                        if word[0] is not None:
+                            headed.append(c)
+                    t = _text(v).strip()
+                filled_cols.append(c)
+                texts.append(t)
             if not filled_cols:  # only spaces: a blank row
                 blank_run += 1
                 ended = ended or blank_run > MAX_BLANK_RUN
                 continue
             blank_run = 0
-            texts = [row[c].strip() if row[c].__class__ is str else _text(row[c]).strip() for c in filled_cols]
-            notes, number, total = _row_start(texts[0])
+            first = texts[0]
+            notes, number, total = row_start(first) if len(first) <= REMEMBERED_CHARS else _row_start.fn(first)
             if not ended and notes and not any(
                     c in in_table and _column_of(texts[i]) for i, c in enumerate(filled_cols)):
                 ended = True  # 填表说明: what follows are notes, not indicators
@@ -848,15 +965,16 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
             if (number and all(_COLUMN_NUMBER.match(t) for t in texts[1:])) or total:
                 continue  # column numbers (1)(2)…, or a 合计 row
             others = [c for c in filled_cols if c not in inside]
-            cells = {k: (row[c] if c < len(row) else None, r, c) for k, c in cols.items()}
-            extra = (row[last_col + 1] if last_col + 1 < len(row) else None, r, last_col + 1) if spill else None
-            filled = [k for k, (v, _, _) in cells.items() if not is_blank(v)] + \
-                (["extra"] if extra is not None and not is_blank(extra[0]) else [])
-            words = {c: _table_word(v) for c, v in enumerate(row) if isinstance(v, str)}
+            n = len(row)
+            cells = {k: (row[c] if c < n else None, r, c) for k, c in items}
+            extra = (row[last_col + 1] if last_col + 1 < n else None, r, last_col + 1) if spill else None
+            filled_set = set(filled_cols)
+            filled = [k for k, c in items if c in filled_set]
+            if extra is not None and last_col + 1 in filled_set:
+                filled.append("extra")
             # a period heading: a row of its own, or a cell left of the columns spanning the table's rows
-            headed = [c for c in filled_cols if c in words and words[c][0] is not None]
             if headed:
-                current = pending = words[headed[0]][0]
+                current = pending = _table_word(row[headed[0]])[0]
                 others = [c for c in others if c not in headed]
                 filled = [k for k in filled if k == "extra" or cells[k][2] not in headed]
                 if not filled and not others:
@@ -864,7 +982,6 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
             if len(texts) == 1 and (vocab.is_section(_YEAR_PREFIX.sub("", label_key(texts[0])))
                                     or unit_line(texts[0]) is not None):
                 continue  # a section heading or a unit line inside the table region
-            footer = [c for c, word in words.items() if word[1]]
             if footer:
                 _footer_row(block, row, r, footer)
                 continue
@@ -886,7 +1003,8 @@ def _unplaced(block: _Block, row: list[Any], r: int, cols: list[int]) -> None:
 
 
 def _footer_head(text: str) -> str:
-    return re.split(r"[：:]", text, maxsplit=1)[0]
+    """The text before its first colon (full-width or not), or the whole text."""
+    return text.split("：", 1)[0].split(":", 1)[0]
 
 
 @_short_texts
@@ -902,7 +1020,23 @@ def _table_word(text: str) -> tuple[Period | None, bool]:
     is a footer label (填报人：…). Asked of every text cell of every row read by labels, and the same words
     recur in every form."""
     vocab = vocabulary()
-    return vocab.period(text), vocab.is_footer(_footer_head(text))
+    head = _footer_head(text)
+    footer = not _sentence(head) and vocab.is_footer(head)
+    return (None if _sentence(text) else _period(text)), footer
+
+
+@cache
+def _period_marks() -> frozenset[str]:
+    """The characters every period heading holds (标), normalised: a text without them heads no table."""
+    return frozenset.intersection(*(frozenset(k) for k in vocabulary().periods))
+
+
+def _period(text: str) -> Period | None:
+    """``vocabulary().period``, asked only of a text that holds every character a period heading holds: the
+    heading is what remains of the text's ``label_key`` once a year or a note is taken away, so it holds no
+    character the key does not."""
+    key = label_key(text)
+    return vocabulary().period(text) if all(ch in key for ch in _period_marks()) else None
 
 
 def _footer_row(block: _Block, row: list[Any], r: int, footer: list[int]) -> None:
@@ -932,14 +1066,17 @@ def _level_spellings(profile: Profile) -> tuple[frozenset[str], frozenset[str]]:
     return found[1], found[2]
 
 
-def _place_row(values: list[str | None], profile: Profile) -> tuple[list[str | None], bool, bool]:
-    """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous."""
-    l1s, l2s = _level_spellings(profile)
-    v0, v1, v2, v3, v4 = values
-    if v4 is None and (v0 is None or v0 in l1s) and (v1 is None or (v1 not in l1s and v1 in l2s)) and (
+def _place_row(core: list[str | None], spill: str | None, profile: Profile,
+               spellings: tuple[frozenset[str], frozenset[str]]) -> tuple[list[str | None], bool, bool]:
+    """(level1, level2, name, target), whether the row was moved, and whether it stayed ambiguous, for a row's
+    four cells and what spilled right of them; ``spellings`` are the profile's (``_level_spellings``)."""
+    l1s, l2s = spellings
+    v0, v1, v2, v3 = core
+    if spill is None and (v0 is None or v0 in l1s) and (v1 is None or (v1 not in l1s and v1 in l2s)) and (
             (v0 is not None and v1 is not None) or
             (v2 not in l1s and v2 not in l2s and v3 not in l1s and v3 not in l2s)):
-        return values[:4], False, False  # levels at home (or merged from above), then name and target: the usual
+        return core, False, False  # levels at home (or merged from above), then name and target: the usual
+    values = [*core, spill]
     kinds = ["-" if v is None else "L1" if v in l1s else "L2" if v in l2s else "T" for v in values]
     if kinds[0] == "L1" and kinds[1] == "L2":  # both levels at home: what follows is name and target, even a
         kinds[2:4] = ["-" if v is None else "T" for v in values[2:4]]  # name that is a vocabulary word (满意度)
@@ -991,8 +1128,7 @@ def _source_pos(cells: list[tuple[Any, int, int]], value: str | None, default_po
 
 
 def _merged(grid: Grid, r: int, c: int) -> bool:
-    sr, sc = r + grid.origin[0], c + grid.origin[1]
-    return any(r1 <= sr <= r2 and c1 <= sc <= c2 for r1, c1, r2, c2 in grid.merged)
+    return grid.in_merged(r, c)
 
 
 def _indicator_cell(block: _Block, profile: Profile, index: int, key: str, value: Any, r: int, c: int
@@ -1049,43 +1185,67 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
     placed_at = block.rows
     current1: str | None = None
     current2: str | None = None
-    scope: tuple[int, Period | None] | None = None
+    scope_table: int | None = None
+    scope_period: Period | None = None
     inferred_tables: set[int] = set()
-    fours: dict[int, bool] = {}
+    spellings = _level_spellings(profile)
+    last_table = -1
+    table = tables[0] if tables else None
+    columns: dict[str, int] = {}
+    has_level1 = has_level2 = four = core_only = long_terms = False
+    present: list[tuple[int, str]] = []  # (position, key) of the core keys the table has
+    row_at = 0
     for raw in rows:
         index = len(out)
-        if scope != (raw.table, raw.period):
-            scope, current1, current2 = (raw.table, raw.period), None, None
-        table = tables[raw.table]
+        t = raw.table
+        if t != scope_table or raw.period != scope_period:
+            scope_table, scope_period, current1, current2 = t, raw.period, None, None
+        if t != last_table:  # what a table's every row shares
+            last_table, table = t, tables[t]
+            columns = table.columns
+            has_level1, has_level2 = "level1" in columns, "level2" in columns
+            # the old four-column layout (a row's cells are the table's columns)
+            four = not template and has_level1 and columns.keys() <= _CORE_KEYS
+            core_only = columns.keys() == _CORE_KEYS  # no extras, no long-term target
+            long_terms = LONG_TERM_TARGET in columns
+            present = [(at, key) for at, key in enumerate(CORE) if key in columns]
+        assert table is not None
         cells = raw.cells
-        values = {k: v if v is None else _indicator_cell(block, profile, index, k, v, r, c)
-                  for k, (v, r, c) in cells.items()}
+        values: dict[str, str | None] = {}
+        plain = True  # every cell read as its trimmed text (what ``_source_text`` gives too)
+        for k, (v, row_at, c) in cells.items():  # every cell of a row is on its row
+            if v is not None:
+                # _indicator_cell's common case, inline: a table is hundreds of these
+                if v.__class__ is str and (v.isprintable() or not has_controls(v)) and \
+                        len(v) <= MAX_CELL_CHARS and REPLACEMENT not in v:
+                    v = v.strip() or None
+                else:
+                    v = _indicator_cell(block, profile, index, k, v, row_at, c)
+                    plain = False
+            values[k] = v
         core = [values.get("level1"), values.get("level2"), values.get("name"), values.get("target")]
         moved = ambiguous = False
-        four = fours.get(raw.table)
-        if four is None:  # the old four-column layout: the same for every row of a table (cells are its columns)
-            four = fours[raw.table] = not template and "level1" in cells and cells.keys() <= _CORE_KEYS
         if four:
             extra = raw.extra
             spill = _indicator_cell(block, profile, index, "target", extra[0], extra[1], extra[2]) \
-                if extra is not None else None
-            placed, moved, ambiguous = _place_row([*core, spill], profile)
+                if extra is not None and extra[0] is not None else None
+            placed, moved, ambiguous = _place_row(core, spill, profile, spellings)
         else:
             placed = core
         level1, level2, name, target = placed
-        has_level1 = "level1" in table.columns
-        level1, level2, inferred = _inherited(
-            profile, level1, level2, current1, current2,
-            level1 is None and has_level1 and (not template or _merged(grid, *cells["level1"][1:])),
-            level2 is None and "level2" in table.columns and (not template or _merged(grid, *cells["level2"][1:])))
+        inherit1 = level1 is None and has_level1 and (not template or _merged(grid, *cells["level1"][1:]))
+        inherit2 = level2 is None and has_level2 and (not template or _merged(grid, *cells["level2"][1:]))
+        inferred = False
+        if inherit1 or inherit2:
+            level1, level2, inferred = _inherited(profile, level1, level2, current1, current2, inherit1, inherit2)
         current1, current2 = level1, level2
         if not has_level1 and level1 is None:
             owner = profile.canonical_level2(level2)
             if owner is not None:
                 level1 = owner[0]
-                if raw.table not in inferred_tables:
-                    inferred_tables.add(raw.table)
-                    hr, hc = table.header_row, min(table.columns.values())
+                if t not in inferred_tables:
+                    inferred_tables.add(t)
+                    hr, hc = table.header_row, min(columns.values())
                     block.note(LEVEL1_INFERRED.finding(f"indicators[{index}].level1",
                                                        level2=profile.column_label("level2"),
                                                        level1=profile.column_label("level1")), hr, hc)
@@ -1094,16 +1254,28 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
         moved_to: dict[str, tuple[int, int]] | None = None
         if moved or level1 != core[0] or level2 != core[1] or name != core[2] or target != core[3]:
             # a value placed away from its own column: where it came from
-            core_cells = _core_cells(cells)
-            if four:
-                core_cells.append(raw.extra if raw.extra is not None else (None, 0, 0))
-            texts = [_source_text(v) if v is not None else None for v, _, _ in core_cells]
             moved_to = {}
-            for at, (key, value) in enumerate(zip(CORE, now, strict=True)):
-                if key in cells and (moved or value != values.get(key)):
-                    moved_to[key] = _source_pos(core_cells, value, at, texts)
-        row_at = cells["name"][1] if "name" in cells else next(iter(cells.values()))[1]
-        placed_at.append((row_at, table.columns, moved_to))
+            if plain and (not four or raw.extra is None or raw.extra[0] is None):
+                # each cell's text is what was read from it (``_source_text``), and no spill: ``_source_pos``
+                # with the row's cells made only where a value is found in one of them
+                for at, key in present:
+                    value = now[at]
+                    if moved or value != values[key]:
+                        if value is not None and value in core:
+                            _, sr, sc = _core_cells(cells)[core.index(value)]
+                        else:
+                            _, sr, sc = cells[key]
+                        moved_to[key] = (sr, sc)
+            else:
+                core_cells = _core_cells(cells)
+                if four:
+                    core_cells.append(raw.extra if raw.extra is not None else (None, 0, 0))
+                texts = [_source_text(v) for v, _, _ in core_cells]
+                for at, key in present:
+                    value = now[at]
+                    if moved or value != values[key]:
+                        moved_to[key] = _source_pos(core_cells, value, at, texts)
+        placed_at.append((row_at, columns, moved_to))
         if ambiguous or moved or inferred:
             r0 = cells["name"][1]
             c0 = min(c for _, _, c in cells.values())
@@ -1119,13 +1291,13 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
                 before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
                 after = "｜".join(v or "（空）" for v in now)
                 block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
-        if LONG_TERM_TARGET not in cells:
-            if len(values) > 4 or values.keys() != _CORE_KEYS:
+        if not long_terms:
+            if core_only:
+                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
+            else:
                 extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
                 out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period,
                                      **extras))
-            else:
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
             continue
         # one row, two indicators: the annual target and the target for the whole period
         long_term = values.pop(LONG_TERM_TARGET, None)
@@ -1134,7 +1306,7 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
         if both:
             out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
         if long_term is not None or not both:
-            long_term_at = (row_at, table.columns, {"target": cells[LONG_TERM_TARGET][1:]})
+            long_term_at = (row_at, columns, {"target": cells[LONG_TERM_TARGET][1:]})
             if both:
                 placed_at.append(long_term_at)
             else:  # the row's one indicator is this one: its cells as they stand, its target that column
@@ -1188,8 +1360,9 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
             if width != n:
                 width, outside = n, [c for c in range(n) if c not in cols.values()]
             for c in outside:
-                if not is_blank(row[c]):
-                    unplaced.append(block.at(CONTENT_UNPLACED.finding(None, text=_text(row[c])[:60]), r, c))
+                v = row[c]
+                if v is not None and (v.__class__ is not str or v.strip()):  # not ``is_blank``
+                    unplaced.append(block.at(CONTENT_UNPLACED.finding(None, text=_text(v)[:60]), r, c))
             i = len(out)
             values: dict[str, str | None] = {}
             for key, c in items:
@@ -1203,10 +1376,12 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                         v = _indicator_cell(block, profile, i, key, v, r, c)
                 values[key] = v
             level1, level2 = values.get("level1"), values.get("level2")
-            level1, level2, inferred = _inherited(
-                profile, level1, level2, current1, current2,
-                level1 is None and c1 is not None and _merged(grid, r, c1),
-                level2 is None and c2 is not None and _merged(grid, r, c2))
+            inherit1 = level1 is None and c1 is not None and _merged(grid, r, c1)
+            inherit2 = level2 is None and c2 is not None and _merged(grid, r, c2)
+            inferred = False
+            if inherit1 or inherit2:
+                level1, level2, inferred = _inherited(profile, level1, level2, current1, current2, inherit1,
+                                                      inherit2)
             current1, current2 = level1, level2
             if c1 is None and level1 is None:
                 owner = profile.canonical_level2(level2)
@@ -1261,7 +1436,8 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
 
 def _core_cells(cells: dict[str, tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
     """The four core keys' cells of a row; a key the table lacks as an empty cell on the row."""
-    return [cells.get(k, (None, cells["name"][1], -1)) for k in CORE]
+    r = cells["name"][1]
+    return [cells.get(k) or (None, r, -1) for k in CORE]
 
 
 __all__ = ["COLUMNS", "INDICATOR_PREFIX", "FormRead", "detect", "locate_forms", "not_a_declaration"]

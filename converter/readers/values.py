@@ -185,6 +185,7 @@ def as_money(value: Any, unit: str = "元") -> Decimal | None:
 
 
 _EXACT_DIGITS = 60  # the precision products are computed in: far beyond any amount allowed
+_CENT = Decimal("0.01")
 
 
 def _in_yuan(number: Decimal, factor: Decimal) -> Decimal:
@@ -196,7 +197,7 @@ def _in_yuan(number: Decimal, factor: Decimal) -> Decimal:
         amount = _product(number, factor)
     if amount.adjusted() >= MAX_INTEGER_DIGITS:
         raise ValueError("amount too long")
-    cents = amount.quantize(Decimal("0.01"))  # at most 17 digits: within the default precision
+    cents = amount.quantize(_CENT)  # at most 17 digits: within the default precision
     if cents != amount:
         raise ValueError("more than two decimal places")
     return cents

@@ -16,7 +16,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from ..template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, NAME_PREFIX, PROFILE_NAME
-from .cell_kinds import CellKinds, SheetKinds, apply, open_kinds, xml_text
+from .cell_kinds import CellKinds, SheetKinds, apply, member_bytes, open_kinds, xml_text
 from .grid import CellRange, Grid, parse_ref
 
 MAX_WORKBOOK_XML = 8 * 1024 * 1024
@@ -96,35 +96,51 @@ _NAME_TAG = re.compile(rb"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</(?:\w+:)?defin
 _NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
 # Our names as Excel and openpyxl write them (name first, then the sheet's index; a reference with at most one
 # "!"): a literal to look for, where ``_NAME_TAG`` is tried at every tag. Groups: the attributes, as ``_NAME_TAG``
-# has them, the sheet part up to "!" (or nothing), the rest.
+# has them, the "!" ending a sheet part (or nothing: the sheet's name is not needed, and every copy of a template
+# then gives the same groups), the rest.
 _OUR_NAME_TAG = re.compile(rb'<definedName( name="' + re.escape(NAME_PREFIX.encode()) +
-                           rb'[^"]*"(?: localSheetId="\d+")?)>([^<!]*!)?([^<!]*)</definedName>')
+                           rb'[^"]*"(?: localSheetId="\d+")?)>(?:[^<!]*(!))?([^<!]*)</definedName>')
 _LOCAL_ATTR = re.compile(rb'\blocalSheetId="(\d+)"')
 
 
-@lru_cache(maxsize=1024)
+MAX_REMEMBERED_KEY = 1024  # bytes of a name's attributes or reference whose reading is remembered
+MAX_REMEMBERED_BOOK = 256 * 1024  # bytes of a workbook part whose names' reading is remembered as a whole
+
+
 def _name_attrs(attrs: bytes) -> tuple[str, int | None]:
     """(name, localSheetId) of a ``definedName`` element. Every copy of our template spells these alike."""
+    return _name_attrs_known(attrs) if len(attrs) <= MAX_REMEMBERED_KEY else _name_attrs_of(attrs)
+
+
+def _name_attrs_of(attrs: bytes) -> tuple[str, int | None]:
     found = _NAME_ATTR.search(attrs)
     local = _LOCAL_ATTR.search(attrs)
     return (xml_text(found.group(1)) if found else ""), (int(local.group(1)) if local else None)
 
 
-@lru_cache(maxsize=1024)
+_name_attrs_known = lru_cache(maxsize=1024)(_name_attrs_of)
+
+
 def _cells(ref: bytes) -> CellRange | None:
     """The cell part of a name's reference (``$B$4``, ``$A$18:$D$77``) as a 0-based inclusive range.
 
     Cached: every copy of our template names the same cells, while the sheet part before ``!`` differs from
     file to file and is not needed (a sheet-scoped name's sheet is its ``localSheetId``)."""
+    return _cells_known(ref) if len(ref) <= MAX_REMEMBERED_KEY else _cells_of(ref)
+
+
+def _cells_of(ref: bytes) -> CellRange | None:
     parsed = parse_ref(xml_text(ref))
     return parsed[1] if parsed is not None and parsed[0] is None else None
 
 
-@lru_cache(maxsize=256)
-def _our_names(sheet_count: int, names: tuple[tuple[bytes, bool, bytes], ...]
+_cells_known = lru_cache(maxsize=1024)(_cells_of)
+
+
+def _our_names(sheet_count: int, names: tuple[tuple[bytes, bytes, bytes], ...]
                ) -> tuple[dict[int, dict[str, CellRange]], str | None] | None:
-    """``template_names``' loop over our names as ``_OUR_NAME_TAG`` finds them (attributes, whether a sheet part
-    precedes the cells, the cells), by sheet index; None when the profile's name has a sheet part, as its whole
+    """``template_names``' loop over our names as ``_OUR_NAME_TAG`` finds them (attributes, ``b"!"`` when a sheet
+    part precedes the cells, the cells), by sheet index; None when the profile's name has a sheet part, as its whole
     text is its value."""
     by_sheet: dict[int, dict[str, CellRange]] = {}
     profile = None
@@ -143,17 +159,25 @@ def _our_names(sheet_count: int, names: tuple[tuple[bytes, bool, bytes], ...]
     return by_sheet, profile
 
 
-def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]], str | None]:
+_our_names_known = lru_cache(maxsize=256)(_our_names)  # for workbook parts up to ``MAX_REMEMBERED_BOOK``
+
+
+def template_names(z: zipfile.ZipFile, package: bytes | None = None
+                   ) -> tuple[dict[str, dict[str, CellRange]], str | None]:
     """Sheet name → our ``pg_`` names on that sheet (0-based inclusive ranges), and the profile the workbook
     name ``pg_profile`` records; empty and None for any other workbook.
 
     ``workbook.xml`` is a small, flat part; its ``sheet`` and ``definedName`` elements are picked out by
-    pattern, which costs a tenth of a full parse and runs once per file in bulk conversion."""
+    pattern, which costs a tenth of a full parse and runs once per file in bulk conversion. ``package`` is the
+    bytes ``z`` reads (when the caller has them): the part is then taken from them directly, as zipfile would
+    read it, and the side channel finds it inflated already."""
     try:
         info = z.getinfo("xl/workbook.xml")
         if info.file_size > MAX_WORKBOOK_XML:
             return {}, None
-        data = z.read(info)
+        data = member_bytes(package, info) if package is not None else None
+        if data is None:
+            data = z.read(info)
     except (KeyError, zipfile.BadZipFile, OSError, ValueError):
         return {}, None
     if NAME_PREFIX.encode() not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -166,7 +190,7 @@ def template_names(z: zipfile.ZipFile) -> tuple[dict[str, dict[str, CellRange]],
     # what they say but for the sheets' names is the same in every copy of a template, and is remembered.
     ours = _OUR_NAME_TAG.findall(data)
     if len(ours) == data.count(prefix) and len(set(sheets)) == len(sheets):
-        found = _our_names(len(sheets), tuple((attrs, bool(sheet), cells) for attrs, sheet, cells in ours))
+        found = (_our_names_known if len(data) <= MAX_REMEMBERED_BOOK else _our_names)(len(sheets), tuple(ours))
         if found is not None:
             return {sheets[index]: dict(names) for index, names in found[0].items()}, found[1]
     out: dict[str, dict[str, CellRange]] = {}
