@@ -54,7 +54,7 @@ from .pool import MAX_JOBS, Failure, WatchdogPool
 from .profile import profile_names, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
-from .summary import BLANK_FIELDS, F_SEVERITY, SummaryWorkbook, status_of
+from .summary import BLANK_FIELDS, SummaryWorkbook, status_of
 from .summary import EXCEL_MAX_CHARS as EXCEL_MAX_CHARS  # re-exported: callers import these from here
 from .summary import EXCEL_MAX_ROWS as EXCEL_MAX_ROWS
 from .summary import FINDINGS_HEADER as FINDINGS_HEADER
@@ -281,7 +281,8 @@ class WriteJson:
     def __call__(self, path: str, rel: str) -> FileOutcome:
         outcome = self.func(path, rel)
         outcome.fragments = render_outcome(outcome, self.link_base)
-        for d in outcome.declarations:  # rendered: no need to send them twice
+        outcome.findings = []  # rendered and counted: no need to send them twice
+        for d in outcome.declarations:
             d.indicators, d.flat = [], ()
         try:
             for d in outcome.declarations:
@@ -521,13 +522,13 @@ class Writer:
         if outcome.feedback_failed is not None:
             self.copies_failed.append(display_name(outcome.rel))
         if not outcome.declarations:
-            errors = sum(row[F_SEVERITY] == _ERROR for row in outcome.findings)
-            warnings = sum(row[F_SEVERITY] == _WARNING for row in outcome.findings)
+            errors = sum(n for severity, _, _, n in made.tally if severity == _ERROR)
+            warnings = sum(n for severity, _, _, n in made.tally if severity == _WARNING)
             self.book.add_row([display_name(outcome.rel), *BLANK_FIELDS, errors, warnings, outcome.status, None],
                               "unread")
         self._findings.write(made.findings_csv)
-        for row in outcome.findings:
-            self.book.count_finding(row)
+        for severity, code, unit, n in made.tally:
+            self.book.count_findings(severity, code, unit, n)
         self.book.findings.take(made.findings)
 
     def skip(self, entry: Entry) -> None:

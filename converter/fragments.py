@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .flat import csv_rows
 from .sheet_rows import RenderedRows, Rows
-from .summary import FINDINGS_COLUMNS, SUMMARY_COLUMNS, finding_links, summary_links
+from .summary import F_CODE, F_SEVERITY, F_UNIT, FINDINGS_COLUMNS, SUMMARY_COLUMNS, finding_links, summary_links
 
 if TYPE_CHECKING:
     from .bulk import FileOutcome
@@ -29,6 +29,19 @@ class Fragments:
     declarations_csv: bytes
     findings: RenderedRows  # the 问题清单 rows
     summary: RenderedRows  # the 汇总 rows, one a declaration
+    tally: list[Tally]  # the findings counted for the overview: the parent needs no finding itself
+
+
+Tally = tuple[str, str, str | None, int]  # severity, code, unit, how many
+
+
+def finding_tally(rows: Iterable[Sequence[str | None]]) -> list[Tally]:
+    """Findings counted by severity, code and unit, in the order each first occurs (the overview keeps it)."""
+    counts: dict[tuple[str, str, str | None], int] = {}
+    for row in rows:
+        key = (str(row[F_SEVERITY]), str(row[F_CODE]), row[F_UNIT])
+        counts[key] = counts.get(key, 0) + 1
+    return [(*key, n) for key, n in counts.items()]
 
 
 def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
@@ -56,4 +69,4 @@ def render_outcome(outcome: FileOutcome, link_base: str | None) -> Fragments:
         finding_csv(outcome.findings),
         csv_bytes(row for d in outcome.declarations for row in d.indicators),
         csv_bytes(d.flat for d in outcome.declarations if d.flat),
-        findings.done(), summary.done())
+        findings.done(), summary.done(), finding_tally(outcome.findings))

@@ -388,10 +388,13 @@ class SummaryWorkbook:
         self.findings.add(row, finding_links(self.link_base, row))
 
     def count_finding(self, row: Sequence[Any]) -> None:
+        self.count_findings(row[F_SEVERITY], row[F_CODE], row[F_UNIT])
+
+    def count_findings(self, severity: str, code: str, unit: str | None, n: int = 1) -> None:
         t = self.tally
-        t.severities[row[F_SEVERITY]] += 1
-        t.rules[row[F_CODE]] += 1
-        t.unit_findings[row[F_UNIT] or NO_UNIT][row[F_SEVERITY]] += 1
+        t.severities[severity] += n
+        t.rules[code] += n
+        t.unit_findings[unit or NO_UNIT][severity] += n
 
     # --- the end ---------------------------------------------------------------------------------------
     def close(self, files: int, skipped: int, extra: dict[int, list[int]]) -> None:

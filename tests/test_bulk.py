@@ -294,6 +294,7 @@ def test_outputs_are_published_together_or_not_at_all(tmp_path: Path, monkeypatc
 def test_spawned_workers_give_the_same_outcomes(tmp_path: Path) -> None:
     """Windows has no fork: the add-in's 批量转换 runs spawned workers, which import the task by name."""
     from converter.bulk import WriteJson
+    from converter.fragments import render_outcome
     from converter.pool import WatchdogPool
 
     src = tmp_path / "in"
@@ -305,7 +306,10 @@ def test_spawned_workers_give_the_same_outcomes(tmp_path: Path) -> None:
     pool: WatchdogPool[FileOutcome] = WatchdogPool(WriteJson(staged, process_file), 2, 60, start_method="spawn",
                                                    log_dir=tmp_path)
     spawned = list(pool.map(tasks))
-    assert [o.findings for o in spawned] == [process_file(*t).findings for t in tasks]  # type: ignore[union-attr]
+    # What a worker sends: every output's rows rendered, findings counted (not the findings themselves).
+    assert [o.fragments for o in spawned] == [  # type: ignore[union-attr]
+        render_outcome(process_file(*t), None) for t in tasks]
+    assert all(o.fragments.tally and not o.findings for o in spawned)  # type: ignore[union-attr]
     assert sorted(p.name for p in (staged / "json").iterdir()) == ["a.xlsx.01.json", "a.xlsx.02.json"] + [
         f"b.txt.{i:02d}.json" for i in range(1, 8)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "new"]  # the workers' logs are gone
