@@ -757,7 +757,7 @@ def linked(files: Sequence[Path], cache: Path, copies: int = 1) -> Path:
 # counts only for itself, so the phases add up to the file's total.
 PHASES: list[tuple[str, list[tuple[str, str]]]] = [
     ("file read", [("converter.input_files", "read_limited")]),
-    ("zip + names", [("converter.reading", "sniff"), ("converter.readers.workbook", "template_names"),
+    ("zip + names", [("converter.reading", "_sniff"), ("converter.readers.workbook", "template_names"),
                      ("converter.reading", "_ole_encrypted")]),
     ("calamine read", [("converter.readers.workbook", "workbook_grids"), ("converter.readers.workbook", "_open")]),
     ("side channel", [("converter.readers.cell_kinds", "open_kinds"), ("converter.readers.cell_kinds", "apply"),
