@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import glob
-import hashlib
 import math
 import multiprocessing as mp
 import os
@@ -35,7 +34,14 @@ from typing import Any, BinaryIO, NamedTuple
 from . import canonical
 from .atomic import create_bytes, publish, roll_back
 from .crossfile import CrossIndex, CrossKey, cross_key
-from .feedback import FEEDBACK_DIR, FeedbackOptions, converted_suffixes, copy_names, feedback_copies
+from .feedback import (
+    FEEDBACK_DIR,
+    FeedbackOptions,
+    converted_suffixes,
+    copy_names,
+    feedback_copies,
+    name_digest,
+)
 from .fields import get_field
 from .findings import SEVERITY_LABELS, Finding, Severity
 from .flat import (
@@ -46,22 +52,16 @@ from .flat import (
     declaration_row,
     indicator_rows,
 )
-from .flat import csv_field as csv_field
 from .flat import printable as _clean
 from .fragments import Fragments, csv_bytes, finding_csv, render_outcome
+from .options import EXECUTORS
 from .places import field_text, finding_order, place_text
 from .pool import MAX_JOBS, Failure, WatchdogPool
 from .profile import profile_names, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
-from .summary import BLANK_FIELDS, SummaryWorkbook, status_of
-from .summary import EXCEL_MAX_CHARS as EXCEL_MAX_CHARS  # re-exported: callers import these from here
-from .summary import EXCEL_MAX_ROWS as EXCEL_MAX_ROWS
-from .summary import FINDINGS_HEADER as FINDINGS_HEADER
-from .summary import STATUS_ERROR as STATUS_ERROR
-from .summary import STATUS_OK as STATUS_OK
-from .summary import STATUS_WARN as STATUS_WARN
-from .summary import SUMMARY_FIELDS as SUMMARY_FIELDS
+from .summary import BLANK_FIELDS, EXCEL_MAX_ROWS, STATUS_ERROR, SUMMARY_FIELDS, SummaryWorkbook, status_of
+from .summary import FINDINGS_HEADER as FINDINGS_HEADER  # re-exported: callers import these from here
 from .summary import SUMMARY_HEADER as SUMMARY_HEADER
 from .summary import SUMMARY_XLSX as SUMMARY_XLSX
 from .syserrors import os_reason, trim_detail
@@ -162,9 +162,8 @@ MAX_REL_BYTES = 1024  # a JSON file's path under json/, well inside every system
 def _hashed(text: str, readable: str, room: int) -> str:
     """``readable`` cut to fit ``room`` bytes, then ``~`` and 16 hex digits of ``text``: names made so
     always end that way and differ when ``text`` does; a name kept as it is never ends that way."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
     cut = readable.encode("utf-8")[: room - 17].decode("utf-8", "ignore")
-    return f"{cut}~{digest}"
+    return f"{cut}~{name_digest(text)}"
 
 
 def _safe_part(part: str) -> str:
@@ -285,17 +284,23 @@ class WriteJson:
         for d in outcome.declarations:
             d.indicators, d.flat = [], ()
         try:
-            for d in outcome.declarations:
-                if d.json_text is not None:
-                    create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
-                    d.json_text = None
-            for i, (name, data) in enumerate(outcome.feedback):
-                if data is not None:
-                    create_bytes(_staged(self.folder, name), data)
-                    outcome.feedback[i] = (name, None)
+            _write_files(self.folder, outcome)
         except OSError as exc:
             outcome.write_error = os_reason(exc)
         return outcome
+
+
+def _write_files(folder: Path, outcome: FileOutcome) -> None:
+    """Create the outcome's JSON files and marked-up copies still held as text or bytes, and let go of them: in
+    a local worker (``WriteJson``), or in the parent for what a Dask worker sent (``Writer.add``)."""
+    for d in outcome.declarations:
+        if d.json_text is not None:
+            create_bytes(_staged(folder, d.json_name), d.json_text.encode("utf-8"))
+            d.json_text = None
+    for i, (name, data) in enumerate(outcome.feedback):
+        if data is not None:
+            create_bytes(_staged(folder, name), data)
+            outcome.feedback[i] = (name, None)
 
 
 def failed_outcome(rel: str, failure: Failure) -> FileOutcome:
@@ -506,19 +511,15 @@ class Writer:
         if outcome.failed:
             self._discard(outcome.rel)
         made = outcome.fragments or render_outcome(outcome, self.book.link_base)
+        _write_files(self.folder, outcome)
         for d in outcome.declarations:
-            if d.json_text is not None:
-                create_bytes(_staged(self.folder, d.json_name), d.json_text.encode("utf-8"))
             if d.key is not None:
                 self.cross.add(self.declarations, d.summary[0], d.sheet, d.key)
             self.declarations += 1
         self.book.add_rows([d.summary for d in outcome.declarations], made.summary, "declaration")
         self._declarations.write(made.declarations_csv)
         self._indicators.write(made.indicators_csv)
-        for name, data in outcome.feedback:
-            if data is not None:
-                create_bytes(_staged(self.folder, name), data)
-            self.copies += 1
+        self.copies += len(outcome.feedback)
         if outcome.feedback_failed is not None:
             self.copies_failed.append(display_name(outcome.rel))
         if not outcome.declarations:
@@ -665,8 +666,8 @@ def check_options(jobs: int, timeout: float, executor: str, profile: str | None)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
             or timeout <= 0:
         raise BulkOptionError(f"处理时限（--timeout）须为大于 0 的有限秒数，收到：{timeout}")
-    if executor not in ("local", "dask"):
-        raise BulkOptionError(f"执行方式须为 local 或 dask，收到：{executor}")
+    if executor not in EXECUTORS:
+        raise BulkOptionError(f"执行方式须为 {' 或 '.join(EXECUTORS)}，收到：{executor}")
     if profile is not None and profile not in profile_names():
         raise BulkOptionError(unknown_profile(profile))
 

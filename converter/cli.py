@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from .options import DEFAULT_TIMEOUT, MAX_JOBS, MAX_TIMEOUT, MIN_TIMEOUT
+from .options import DEFAULT_TIMEOUT, EXECUTORS, MAX_JOBS, MAX_TIMEOUT, MIN_TIMEOUT
 from .profile_files import DEFAULT_PROFILE, profile_names, unknown_profile
-from .severity import SEVERITY_LABELS, Severity
+from .severity import SEVERITY_LABELS, SEVERITY_RANK, Severity
 
 if TYPE_CHECKING:
     from .findings import Finding
@@ -239,12 +239,8 @@ _MIN_SEVERITY = {s.value: s for s in Severity}
 _CELL_WIDTH = 8  # the place column of a finding line: D19, AA123, 第31行
 
 
-def _rank(severity: Severity) -> int:
-    return list(Severity).index(severity)  # declared worst first
-
-
 def _shown(f: Finding, least: Severity) -> bool:
-    return _rank(f.severity) <= _rank(least)
+    return SEVERITY_RANK[f.severity] <= SEVERITY_RANK[least]
 
 
 def _counts(findings: list[Finding]) -> str:
@@ -294,7 +290,7 @@ def _check_text(results: list[FileResult], least: Severity) -> None:
                 for f in listed:
                     say(_finding_line(f))
     everything = [f for r in results for f in r.all_findings()]
-    hidden = [s for s in Severity if _rank(s) > _rank(least)]
+    hidden = [s for s in Severity if SEVERITY_RANK[s] > SEVERITY_RANK[least]]
     unlisted = sum(f.severity in hidden for f in everything)
     note = (f"（{'、'.join(SEVERITY_LABELS[s] for s in hidden)}未列出，加 --min-severity "
             f"{hidden[-1].value} 可列出）" if unlisted else "")
@@ -563,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="输出文件夹（不能与输入文件夹相同）")
     p.add_argument("--jobs", type=_jobs, default=_default_jobs(), metavar="N",
                    help=f"并行进程数，1 到 {MAX_JOBS}（默认为处理器核数加一：读文件时的等待可由另一进程补上）")
-    p.add_argument("--executor", choices=("local", "dask"), default="local", help="在本机或 Dask 集群上运行")
+    p.add_argument("--executor", choices=EXECUTORS, default="local", help="在本机或 Dask 集群上运行")
     p.add_argument("--dask-address", metavar="ADDR", help="已有 Dask 集群的调度器地址（不填则启动本机集群）")
     p.add_argument("--feedback", action="store_true",
                    help="另为每个收到的工作簿生成标注了问题的副本（OUT_DIR/反馈/，目录结构同输入）：出错单元格标色、"

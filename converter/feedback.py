@@ -30,6 +30,7 @@ from .places import cell_order, field_text
 from .readers.grid import CellRange, Grid, parse_cell, parse_ref
 from .readers.locate import locate_forms
 from .reading import FileResult, cell_of
+from .severity import SEVERITY_RANK
 from .sheettext import row_height, wrapped_lines
 from .template_layout import PROFILE_NAME
 from .writers.stable_zip import FIXED_TIME, ZIP_TIME
@@ -41,7 +42,6 @@ _SHEET_COL, _CELL_COL = RESULTS_HEADER.index("工作表"), RESULTS_HEADER.index(
 COMMENT_AUTHOR = "绩效目标校验"
 FEEDBACK_DIR = "反馈"
 KEPT_SUFFIXES = (".xlsx", ".xlsm")  # copies openpyxl can mark in place
-_ORDER = {s: i for i, s in enumerate(Severity)}  # Severity is declared worst first
 
 
 class Note(NamedTuple):
@@ -95,10 +95,10 @@ def apply(target: Marks, notes: Sequence[Note], sheets: Sequence[str]) -> None:
         if n.sheet and n.cell and n.severity != Severity.INFO and parse_cell(n.cell):
             by_cell[(n.sheet, n.cell)].append(n)
     for (sheet, cell), group in by_cell.items():
-        group.sort(key=lambda n: _ORDER[n.severity])
+        group.sort(key=lambda n: SEVERITY_RANK[n.severity])
         target.mark(sheet, cell, group[0].severity, comment_text(group))
     place = {s: i for i, s in enumerate(sheets)}
-    ordered = sorted(notes, key=lambda n: (_ORDER[n.severity], place.get(n.sheet or "", len(place)),
+    ordered = sorted(notes, key=lambda n: (SEVERITY_RANK[n.severity], place.get(n.sheet or "", len(place)),
                                            cell_order(n.cell)))
     rows: list[list[Any]] = [list(RESULTS_HEADER)]
     links: dict[tuple[int, int], str] = {}
@@ -249,10 +249,15 @@ class FeedbackOptions:
     conflicts: frozenset[str] = frozenset()
 
 
+def converted_suffix(profile: str | None = None) -> str:
+    """What a converted copy's name adds to its input's: ``.xlsx``, or ``.<profile>.xlsx`` for one form version
+    when a file holds declarations of several."""
+    return f".{profile}.xlsx" if profile else ".xlsx"
+
+
 def converted_suffixes(profiles: Iterable[str]) -> tuple[str, ...]:
-    """What a converted copy's name adds to its input's: ``.xlsx``, or ``.<profile>.xlsx`` for each form
-    version when one file holds declarations of several."""
-    return (".xlsx", *(f".{p}.xlsx" for p in profiles))
+    """Every suffix a converted copy's name may take (``converted_suffix``)."""
+    return (converted_suffix(), *map(converted_suffix, profiles))
 
 
 def kept(rel: str) -> bool:
@@ -315,15 +320,21 @@ def feedback_copies(path: str, rel: str, result: FileResult, options: FeedbackOp
         groups.setdefault(d.declaration.profile, []).append((d.declaration, d.findings))
     base = rel if rel not in options.conflicts else _hashed(rel)
     if len(groups) == 1:
-        return [(base + ".xlsx", converted_copy(next(iter(groups.values()))))]
-    return [(f"{base}.{profile}.xlsx", converted_copy(group)) for profile, group in groups.items()]
+        return [(base + converted_suffix(), converted_copy(next(iter(groups.values()))))]
+    return [(base + converted_suffix(profile), converted_copy(group)) for profile, group in groups.items()]
+
+
+def name_digest(text: str) -> str:
+    """16 hex digits of a name, for a stand-in name that must differ when the name does (any name: a lone
+    surrogate included); bulk conversion's safe names use the same."""
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _hashed(rel: str) -> str:
     """A converted copy's base name when the plain one is taken: the input's name, ``~`` and a hash of it."""
-    import hashlib
-
-    return f"{rel}~{hashlib.blake2b(rel.encode('utf-8', 'surrogatepass'), digest_size=8).hexdigest()}"
+    return f"{rel}~{name_digest(rel)}"
 
 
 def copy_names(rel: str, profiles: Iterable[str]) -> list[str]:

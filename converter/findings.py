@@ -10,9 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .severity import SEVERITY_LABELS as SEVERITY_LABELS  # the vocabulary lives there, light for the command line
+from .severity import SEVERITY_RANK
 from .severity import Severity as Severity
-
-_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class Finding(BaseModel):
@@ -69,7 +68,7 @@ def _built(values: dict[str, Any]) -> Finding:
 
 
 def severity_rank(f: Finding) -> int:
-    return _ORDER[f.severity]
+    return SEVERITY_RANK[f.severity]
 
 
 def count_by_severity(findings: list[Finding]) -> dict[Severity, int]:

@@ -10,6 +10,8 @@ import os
 import stat
 from pathlib import Path
 
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest input read (a workbook or a text export); larger ones are refused
+
 
 class NotAFile(Exception):
     """The path is a device, a pipe, a socket or a folder: nothing to read as a form."""

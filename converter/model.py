@@ -242,7 +242,7 @@ class Indicator(BaseModel):
 
 
 _M = TypeVar("_M", bound=BaseModel)
-_PERIODS = ("annual", "long_term")
+_PERIODS: tuple[str, ...] = get_args(Period)
 _setattr = object.__setattr__
 
 

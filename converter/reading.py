@@ -18,7 +18,7 @@ from pathlib import Path
 import python_calamine
 
 from .findings import Finding, Severity
-from .input_files import NotAFile, TooLarge, read_limited
+from .input_files import MAX_FILE_BYTES, NotAFile, TooLarge, read_limited
 from .model import Declaration
 from .options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # light for the command line; re-exported
 from .pool import Failure, WatchdogPool
@@ -41,7 +41,6 @@ from .rules import (
 from .syserrors import os_reason, trim_detail
 
 DEFAULT_MEMORY = 2 << 30  # bytes of address space for one reading process
-MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_INFLATED_BYTES = 512 * 1024 * 1024  # all members of a workbook package together, as declared
 MAX_MEMBER_RATIO = 200  # inflated / compressed, for members past 16 MB
 MAX_MEMBERS = 10_000
@@ -99,15 +98,10 @@ Names = tuple[dict[str, dict[str, CellRange]], str | None]
 _NO_NAMES: Names = ({}, None)
 
 
-def sniff(data: bytes) -> tuple[str, Names]:
-    """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
-    and, for xlsx, our template's defined names (read in the same pass over the zip)."""
-    kind, names, _ = _sniff(data)
-    return kind, names
-
-
 def _sniff(data: bytes) -> tuple[str, Names, list[zipfile.ZipInfo] | None]:
-    """``sniff``, and a workbook package's directory, which the side channel then reads no second time."""
+    """The format by content, not by extension — xlsx, ods, ole (xls or encrypted OOXML), text or unknown —
+    and, for xlsx, our template's defined names (read in the same pass over the zip); and a workbook package's
+    directory, which the side channel then reads no second time."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -86,7 +86,6 @@ class FormFacts:
         "level1",
         "level1_items",
         "level2",
-        "name",
         "name_max_chars",
         "own_columns",
         "profile",
@@ -97,7 +96,6 @@ class FormFacts:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self.name = profile.name
         self.level1: dict[str, str] = {}
         self.level2: dict[str, tuple[str, str]] = {}
         for spelling in profile.all_level1_spellings():

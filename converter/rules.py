@@ -12,7 +12,7 @@ A declaration or budget check yields ``Hit`` values (field path and message para
 test over the row's facts (``rule_facts.RowFacts``, worked out once per row and shared by every row rule) that
 returns one ``Hit`` or None. What the row rules say of a row's content is remembered, so a row met again (in the
 next form of a batch, on Excel's next recalculation) costs a look-up. Verdicts stay plain data — (code, severity,
-message, field) — until a caller makes Finding models of them (``rule_verdicts``, ``rule_findings``).
+message, field) — until a caller makes Finding models of them (``rule_verdicts``, ``check``).
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ from .rule_facts import RATE_EXCLUDED as RATE_EXCLUDED  # the rule words, for th
 from .rule_facts import RATE_WORD as RATE_WORD
 from .rule_facts import SATISFACTION_WORD as SATISFACTION_WORD
 from .rule_facts import FormFacts, RowFacts, facts_of, form_facts
-from .rule_facts import is_change_rate_name as is_change_rate_name
-from .rule_facts import is_rate_name as is_rate_name
-from .rule_facts import is_satisfaction_name as is_satisfaction_name
 
 Scope = Literal["reader", "declaration", "budget", "indicator"]
 
@@ -663,7 +660,7 @@ PRIOR_EXECUTION = declare(
 
 # --------------------------------------------------------------------------------------------------
 # Running the catalogue. Verdicts are plain data — (code, severity, message, field) — until a caller wants
-# Finding models (``rule_findings``) or only counts them (the add-in's sheet summary).
+# Finding models (``check``) or only counts them (the add-in's sheet summary).
 # --------------------------------------------------------------------------------------------------
 Verdict = tuple[str, Severity, str, str | None]
 _BY_SCOPE: dict[Scope, list[Rule]] = {}
@@ -865,11 +862,6 @@ def check(decl: Declaration) -> list[Finding]:
     """Every rule of the catalogue over one declaration, in a stable order."""
     make, name = Finding.make, decl.project.name
     return [make(*v, project=name) for v in rule_verdicts(decl)]
-
-
-def rule_findings(decl: Declaration) -> list[Finding]:
-    """``check`` before it names the project (``rule_verdicts`` as Finding models)."""
-    return _findings(rule_verdicts(decl))
 
 
 def rule_verdicts(decl: Declaration) -> list[Verdict]:

@@ -18,3 +18,4 @@ class Severity(StrEnum):
 
 
 SEVERITY_LABELS = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}  # 0 the worst, by the declaration

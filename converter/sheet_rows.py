@@ -335,15 +335,15 @@ def _lines(text: str, width: int, cap: int) -> int:
     return min(MAX_LINES, max(1, math.ceil(width / max(1.0, cap - 1))))
 
 
-def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None, lines: int | None = None) -> SheetRow:
+def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None) -> SheetRow:
     """One row's XML: a row whose text wraps onto more lines gets its height and top-aligned, wrapping cells (the
-    rest, most rows, are written without a format: half the size)."""
+    rest, most rows, are written without a format: half the size). The plain way, for a row rendered once (a
+    held 汇总 row amended by the cross-file findings); ``Rows.add``, which remembers texts, must agree with it."""
     caps, wrapped, starts = columns.caps, columns.wrapped, columns.starts
-    if lines is None:
-        lines = 1
-        for c, value in enumerate(row):
-            if wrapped[c] and isinstance(value, str):
-                lines = max(lines, _lines(value, text_width(value), caps[c]))
+    lines = 1
+    for c, value in enumerate(row):
+        if wrapped[c] and isinstance(value, str):
+            lines = max(lines, _lines(value, text_width(value), caps[c]))
     tall = lines > 1
     cells = []
     made: list[Link] = []

@@ -35,6 +35,7 @@ from .profile import strip_unit
 from .rules import CATALOGUE
 from .sheet_rows import (
     CAPS,
+    EXCEL_MAX_CHARS,
     PROJECT,
     ROW,
     STYLE,
@@ -49,7 +50,6 @@ from .sheet_rows import (
     render,
     unlinked,
 )
-from .sheet_rows import EXCEL_MAX_CHARS as EXCEL_MAX_CHARS  # re-exported: bulk's callers import it from here
 from .sheettext import row_height, text_width, wrapped_lines
 from .writers.stable_zip import FIXED_TIME
 

@@ -37,20 +37,18 @@ from converter.bulk import (
     FileOutcome,
     OutputFailed,
     Writer,
-    csv_field,
     process_file,
     run_bulk,
 )
+from converter.flat import csv_field
 
 from .conftest import DATA
-from .test_bulk import OUT_NAMES, digest, summary_rows
+from .test_bulk import JSON, OUT_NAMES, STATUS, digest, summary_rows
 from .test_foreign_corpus import FILES as CORPUS_FILES
-from .test_pool import _children_alive, wall_clock
+from .test_pool import _children_alive, _survivors, wall_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = (DATA / "declarations-2020.txt").read_bytes()  # seven declarations in the legacy text export
-
-STATUS, JSON = SUMMARY_HEADER.index("状态"), SUMMARY_HEADER.index("JSON 文件")
 
 
 def _hostile(path: str, rel: str) -> FileOutcome:
@@ -135,10 +133,7 @@ def test_a_killed_run_leaves_no_worker_and_no_stray_file(tmp_path: Path, sig: si
         assert len(_children_alive(tag)) == 4 and (out / STAGING).is_dir()
         run.send_signal(sig)
         _, err = run.communicate(timeout=30)
-        deadline = time.monotonic() + 10
-        while _children_alive(tag) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _children_alive(tag) == []
+        assert _survivors(tag) == []
     finally:
         for pid in _children_alive(tag):
             os.kill(pid, signal.SIGKILL)

@@ -48,8 +48,7 @@ VBA_PROJECT_STREAM = bytes.fromhex("CC61FFFF000100")
 SRP_PREFIX = "__SRP_"
 # The package relationship type of a customUI part, by the part's namespace ([MS-CUSTOMUI] 2.1, [MS-CUSTOMUI2]).
 UI_RELATIONSHIPS = {
-    "http://schemas.microsoft.com/office/2006/01/customui":
-        "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
+    CUSTOMUI_NS: "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
     "http://schemas.microsoft.com/office/2009/07/customui":
         "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
 }

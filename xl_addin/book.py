@@ -55,14 +55,15 @@ class UI(Protocol):
     def alert(self, text: str) -> None: ...
 
 
-class OpenpyxlBook:
-    """A workbook file, edited with openpyxl; ``save`` writes it back atomically."""
+class OpenpyxlBook(OpenpyxlMarks):
+    """A workbook file, edited with openpyxl; ``save`` writes it back atomically. Reading forms and marking
+    them are ``OpenpyxlMarks``'s, the same code that marks the copies ``perfgoal bulk --feedback`` writes."""
 
     def __init__(self, path: str | Path, active: str | None = None) -> None:
         import openpyxl
 
         self.path = Path(path)
-        self.wb = openpyxl.load_workbook(self.path)
+        super().__init__(openpyxl.load_workbook(self.path))
         if active is not None:
             self.wb.active = self.wb.sheetnames.index(active)
 
@@ -77,29 +78,6 @@ class OpenpyxlBook:
         ws = self.wb.active
         assert ws is not None
         return str(ws.title)
-
-    def grid(self, sheet: str) -> Grid:
-        ws = self.wb[sheet]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        return Grid(sheet=sheet, rows=[[None if v == "" else v for v in r] for r in rows], merged=merged)
-
-    def names(self, sheet: str) -> dict[str, CellRange]:
-        out = {}
-        for name, dn in self.wb[sheet].defined_names.items():
-            parsed = parse_ref(dn.attr_text or "")
-            if parsed is not None:
-                out[name] = parsed[1]
-        return out
-
-    def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None:
-        OpenpyxlMarks(self.wb).mark(sheet, cell, severity, note)  # as bulk marks its feedback copies
-
-    def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None:
-        OpenpyxlMarks(self.wb).write_sheet(title, rows, links)
-
-    def read_sheet(self, title: str) -> list[list[Any]] | None:
-        return OpenpyxlMarks(self.wb).read_sheet(title)
 
     def save(self) -> None:
         import io

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from converter import canonical
 from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkRefused, BulkReport, run_bulk
+from converter.cli import DEBUG_ENV
 from converter.feedback import RESULTS_SHEET, apply, note_of
 from converter.findings import Finding, Severity, count_by_severity
 from converter.json_input import JsonRejected, load_declarations
@@ -26,7 +27,7 @@ from converter.readers.locate import FormRead, locate_forms
 from converter.reading import form_findings
 from converter.rules import CATALOGUE
 from converter.syserrors import os_reason, trim_detail
-from converter.template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, PROFILE_NAME
+from converter.template_layout import LISTS_SHEET, META_SHEET, PROFILE_NAME, meta_profile
 from converter.writers.xlsx import MixedProfilesError, write_workbook
 
 from .book import UI, Book, FileKind
@@ -39,8 +40,7 @@ XLSX_KIND = FileKind("Excel 工作簿", "*.xlsx")
 
 def _profile(book: Book) -> str | None:
     """The profile our template's meta sheet names (as ``perfgoal check`` reads it), or None to detect it."""
-    rows = book.read_sheet(META_SHEET) or []
-    found = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == META_PROFILE_LABEL and r[1]), None)
+    found = meta_profile(book.read_sheet(META_SHEET) or [])
     return found if found in profile_names() else None
 
 
@@ -152,7 +152,6 @@ def bulk_convert(book: Book, ui: UI) -> BulkReport | None:
 # The entry point for RunPython: every ribbon callback in macros/RibbonMyAddin.bas runs ``run('<button key>')``
 # ----------------------------------------------------------------------------------------------------------
 Handler = Callable[[Book, UI], object]
-DEBUG_ENV = "PERFGOAL_DEBUG"
 
 
 def failure_message(exc: Exception) -> str:

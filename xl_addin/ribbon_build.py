@@ -57,7 +57,7 @@ def hex_units(text: str) -> str:
 
 def _assign(target: str, text: str, indent: str = "    ") -> list[str]:
     """Statements setting ``target`` to ``text``, a line per 50 characters."""
-    units = hex_units(text) or ""
+    units = hex_units(text)
     chunks = [units[i:i + _HEX_PER_LINE] for i in range(0, len(units), _HEX_PER_LINE)] or [""]
     lines = [f'{indent}{target} = PgText("{chunks[0]}")']
     lines += [f'{indent}{target} = {target} & PgText("{c}")' for c in chunks[1:]]

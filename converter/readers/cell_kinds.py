@@ -198,7 +198,7 @@ class CellKinds:
 def open_kinds(data: bytes, infos: list[zipfile.ZipInfo] | None = None) -> CellKinds | None:
     """The side channel for a workbook's bytes, or None when its format has none here (xlsb, text).
 
-    ``infos`` is the package's directory when the caller has read it already (``reading.sniff`` does, to check
+    ``infos`` is the package's directory when the caller has read it already (``reading._sniff`` does, to check
     the declared sizes): a zip's directory is then read once per file."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         package = _Package(data, infos)
@@ -511,7 +511,7 @@ _SI = _attr("si")
 def _formula_element(ns: bytes) -> re.Pattern[bytes]:
     """Formula start tags (attributes, a closing ``/``) and the text after them. The attributes are taken
     possessively up to the tag's ``>`` (a lazy match costs a step per character, and bulk conversion scans
-    every sheet); ``_formulas`` takes a trailing ``/`` off them as the end of an empty element."""
+    every sheet); ``_formula_parts`` takes a trailing ``/`` off them as the end of an empty element."""
     return re.compile(b"<" + re.escape(ns + b"f") + rb"(?:\s([^<>]*+))?(/?)>([^<]*+)")
 
 
@@ -538,11 +538,10 @@ def _formulas(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
 
     Sheets as Excel, LibreOffice and openpyxl write them take ``_formulas_plain``; the first formula it cannot
     place sends the whole sheet to ``_formulas_placed``, which reads the same cells the general way."""
-    found = _formulas_plain(xml, ns)
-    if found is None:
-        kinds.formulas.clear()
+    placed = _formulas_plain(xml, ns)
+    if placed is None:
         return _formulas_placed(xml, ns, kinds)
-    kinds.formulas.update(found)
+    _record(kinds.formulas, placed)
     return True
 
 
@@ -570,10 +569,15 @@ def _formula_parts(groups: tuple[Any, ...]) -> tuple[str | None, bytes | None]:
     attrs, closed, raw = groups
     if attrs is not None and attrs.endswith(b"/"):
         attrs, closed = attrs[:-1], b"/"
-    return (None if closed else _formula_text_of(raw)), (_shared_index(attrs) if attrs else None)
+    text = None if closed else \
+        _formula_text(raw) if len(raw) <= MAX_REMEMBERED_FORMULA else _formula_text_of(raw)
+    return text, (_shared_index(attrs) if attrs else None)
 
 
-def _plain_cell_of(element: bytes, ns: bytes) -> tuple[Pos, str | None, bytes | None] | None:
+_Placed = tuple[Pos, str | None, bytes | None]  # a formula's cell, its text and its shared index
+
+
+def _plain_cell_of(element: bytes, ns: bytes) -> _Placed | None:
     """A formula element with its cell's start tag right before it (``<c r="E2" s="6"><f>SUM(A1:A3)``): the
     cell, the formula's text and its shared index, as ``_formulas_placed`` reads them; None when the tag is
     not as ``_tag_cell`` reads it."""
@@ -586,13 +590,11 @@ def _plain_cell_of(element: bytes, ns: bytes) -> tuple[Pos, str | None, bytes | 
 _plain_cell = lru_cache(maxsize=1024)(_plain_cell_of)  # a template's formula cells are the same in every copy
 
 
-def _formulas_plain(xml: bytes, ns: bytes) -> dict[Pos, str | None] | None:
-    """``_formulas`` where every formula's cell tag is right before it and names its reference first (as
-    ``_tag_cell`` reads it); None at the first one that is not. Per formula: a look back to the ``<`` before it
-    and one cached look-up of the tag and the formula's bytes, no search for the cell's tag."""
-    formulas: dict[Pos, str | None] = {}
-    masters: dict[bytes, tuple[str, Pos]] = {}
-    waiting: list[tuple[Pos, bytes]] = []
+def _formulas_plain(xml: bytes, ns: bytes) -> list[_Placed] | None:
+    """The formulas placed (for ``_record``) where every formula's cell tag is right before it and names its
+    reference first (as ``_tag_cell`` reads it); None at the first one that is not. Per formula: a look back to
+    the ``<`` before it and one cached look-up of the tag and the formula's bytes, no search for the cell's tag."""
+    placed: list[_Placed] = []
     rfind = xml.rfind
     for m in _plain_formula_element(ns).finditer(xml):
         at = m.start() - 1  # the "<" of "<f"
@@ -604,20 +606,22 @@ def _formulas_plain(xml: bytes, ns: bytes) -> dict[Pos, str | None] | None:
             _plain_cell_of(xml[start:end], ns)
         if found is None:
             return None
-        cell, text, si = found
+        placed.append(found)
+    return placed
+
+
+def _record(formulas: dict[Pos, str | None], placed: list[_Placed]) -> None:
+    """The formulas placed, in the sheet's order, into ``formulas``; a shared formula's other cells read as its
+    first cell's formula moved to them (None without one)."""
+    masters: dict[bytes, tuple[str, Pos]] = {}
+    waiting: list[tuple[Pos, bytes]] = []
+    for cell, text, si in placed:
         formulas[cell] = text
         if si is not None:
             if text is None:
                 waiting.append((cell, si))
             else:
                 masters[si] = (text, cell)
-    _resolve_shared(formulas, masters, waiting)
-    return formulas
-
-
-def _resolve_shared(formulas: dict[Pos, str | None], masters: dict[bytes, tuple[str, Pos]],
-                    waiting: list[tuple[Pos, bytes]]) -> None:
-    """A shared formula's other cells read as its first cell's formula moved to them (None without one)."""
     for cell, key in waiting:
         master = masters.get(key)
         formulas[cell] = None if master is None else \
@@ -631,9 +635,7 @@ def _formulas_placed(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
     tag = b"<" + ns + b"c"
     fast = tag + b' r="'
     skip = len(fast)
-    formulas = kinds.formulas
-    shared: dict[bytes, tuple[str, Pos]] = {}
-    waiting: list[tuple[Pos, bytes]] = []
+    placed: list[_Placed] = []
     rfind, find = xml.rfind, xml.find
     for m in _formula_element(ns).finditer(xml):
         at = m.start()
@@ -645,18 +647,8 @@ def _formulas_placed(xml: bytes, ns: bytes, kinds: SheetKinds) -> bool:
             cell = _cell_at(xml, at, tag)
             if cell is None:
                 return False
-        attrs, closed, raw = m.groups()
-        if attrs is not None and attrs.endswith(b"/"):
-            attrs, closed = attrs[:-1], b"/"
-        text = None if closed else \
-            _formula_text(raw) if len(raw) <= MAX_REMEMBERED_FORMULA else _formula_text_of(raw)
-        formulas[cell] = text
-        if attrs and (si := _shared_index(attrs)) is not None:
-            if text is None:
-                waiting.append((cell, si))
-            else:
-                shared[si] = (text, cell)
-    _resolve_shared(formulas, shared, waiting)
+        placed.append((cell, *_formula_parts(m.groups())))
+    _record(kinds.formulas, placed)
     return True
 
 

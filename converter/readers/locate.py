@@ -1192,7 +1192,7 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
     last_table = -1
     table = tables[0] if tables else None
     columns: dict[str, int] = {}
-    has_level1 = has_level2 = four = core_only = long_terms = False
+    has_level1 = has_level2 = four = core_only = False
     present: list[tuple[int, str]] = []  # (position, key) of the core keys the table has
     row_at = 0
     for raw in rows:
@@ -1207,7 +1207,6 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
             # the old four-column layout (a row's cells are the table's columns)
             four = not template and has_level1 and columns.keys() <= _CORE_KEYS
             core_only = columns.keys() == _CORE_KEYS  # no extras, no long-term target
-            long_terms = LONG_TERM_TARGET in columns
             present = [(at, key) for at, key in enumerate(CORE) if key in columns]
         assert table is not None
         cells = raw.cells
@@ -1291,29 +1290,37 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
                 before = "｜".join(v or "（空）" for v in core + ([spill_value] if spill_value else []))
                 after = "｜".join(v or "（空）" for v in now)
                 block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
-        if not long_terms:
-            if core_only:
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
-            else:
-                extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period,
-                                     **extras))
-            continue
-        # one row, two indicators: the annual target and the target for the whole period
-        long_term = values.pop(LONG_TERM_TARGET, None)
-        extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
-        both = "target" in cells
-        if both:
-            out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
-        if long_term is not None or not both:
-            long_term_at = (row_at, columns, {"target": cells[LONG_TERM_TARGET][1:]})
-            if both:
-                placed_at.append(long_term_at)
-            else:  # the row's one indicator is this one: its cells as they stand, its target that column
-                placed_at[-1] = long_term_at
-            out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
-                                 **extras))
+        if core_only:
+            out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
+        else:
+            _row_indicators(out, placed_at, now, values, raw.period, columns, row_at)
     return out
+
+
+def _row_indicators(out: list[Indicator], placed_at: list[_RowCells], placed: tuple[str | None, ...],
+                    values: dict[str, str | None], period: Period | None, columns: dict[str, int], r: int) -> None:
+    """A table row's indicators from its four core values as placed and its other columns (unit, weight…) read
+    into ``values``, its cells recorded (``placed_at``'s last entry): one; or, where the table has a long-term
+    target column (88号: 中期指标值 | 年度指标值), the annual one and the one for the whole period, placed at that
+    column. Shared by both ways of reading a table (``_read_indicators``, ``_template_rows``)."""
+    level1, level2, name, target = placed
+    long_term = values.pop(LONG_TERM_TARGET, None)
+    extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
+    long_term_col = columns.get(LONG_TERM_TARGET)
+    if long_term_col is None:
+        out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=period, **extras))
+        return
+    both = "target" in columns
+    if both:
+        out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
+    if long_term is not None or not both:
+        long_term_at = (r, columns, {"target": (r, long_term_col)})
+        if both:
+            placed_at.append(long_term_at)
+        else:  # the row's one indicator is this one: its cells as they stand, its target that column
+            placed_at[-1] = long_term_at
+        out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
+                             **extras))
 
 
 _CORE_KEYS = frozenset(CORE)
@@ -1343,7 +1350,6 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
         cols = table.columns
         items = list(cols.items())
         c1, c2 = cols.get("level1"), cols.get("level2")
-        long_term_col = cols.get(LONG_TERM_TARGET)
         plain = cols.keys() <= _CORE_KEYS  # no columns beyond the four (no extras, no long-term target)
         first_col = min(cols.values())
         stop = table.end if table.end is not None else \
@@ -1410,26 +1416,8 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                 block.note(ROW_REPAIRED.finding(f"indicators[{i}]", before=before, after=after), r, first_col)
             if plain:
                 out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=table.period))
-                continue
-            long_term = values.pop(LONG_TERM_TARGET, None)
-            extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
-            if long_term_col is None:
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=table.period,
-                                     **extras))
-                continue
-            # one row, two indicators: the annual target and the target for the whole period
-            both = "target" in cols
-            if both:
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual",
-                                     **extras))
-            if long_term is not None or not both:
-                long_term_at = (r, cols, {"target": (r, long_term_col)})
-                if both:
-                    placed_at.append(long_term_at)
-                else:  # the row's one indicator is this one: its cells as they stand, its target that column
-                    placed_at[-1] = long_term_at
-                out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
-                                     **extras))
+            else:
+                _row_indicators(out, placed_at, (level1, level2, name, target), values, table.period, cols, r)
     block.findings[mark:mark] = unplaced
     return out
 

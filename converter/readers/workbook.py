@@ -15,12 +15,14 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from ..template_layout import LISTS_SHEET, META_PROFILE_LABEL, META_SHEET, NAME_PREFIX, PROFILE_NAME
+from ..input_files import MAX_FILE_BYTES
+from ..template_layout import LISTS_SHEET, META_SHEET, NAME_PREFIX, PROFILE_NAME, meta_profile
 from .cell_kinds import CellKinds, SheetKinds, apply, member_bytes, open_kinds, xml_text
 from .grid import CellRange, Grid, parse_ref
 
 MAX_WORKBOOK_XML = 8 * 1024 * 1024
-MAX_WORKBOOK_BYTES = 64 * 1024 * 1024  # read for the side channel when the caller gave no bytes
+
+
 def _open(path: Path, data: bytes | None) -> CalamineWorkbook:
     """calamine's ``from_filelike`` tells the format by content (a .xlsx renamed .xls still opens); some files
     it cannot place that way (old BIFF, encrypted ones) open by extension, which also reports a password."""
@@ -54,7 +56,7 @@ def workbook_grids(path: Path, profile: str | None = None, data: bytes | None = 
             sheet = wb.get_sheet_by_name(name)
             rows = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=True)]
             if name == META_SHEET:
-                profile = next((str(r[1]) for r in rows if len(r) > 1 and r[0] == META_PROFILE_LABEL and r[1]), None)
+                profile = meta_profile(rows)
                 continue
             start = sheet.start or (0, 0)
             origin = (start[0], start[1])
@@ -73,7 +75,7 @@ def _kinds(path: Path, data: bytes | None, infos: list[zipfile.ZipInfo] | None =
     cannot make sense of (calamine read it, so it is a workbook) keeps calamine's values."""
     try:
         if data is None:
-            if path.stat().st_size > MAX_WORKBOOK_BYTES:
+            if path.stat().st_size > MAX_FILE_BYTES:  # read for the side channel when the caller gave no bytes
                 return None
             data, infos = path.read_bytes(), None  # a directory given comes with the bytes it was read from
         return open_kinds(data, infos)

@@ -27,7 +27,7 @@ from ..fields import BUDGET_FIELDS, COLUMNS, HEADER, get_field
 from ..model import NO, SCHEMA_VERSION, YEAR_MAX, YEAR_MIN, YES, Declaration, Kind, Meta
 from ..profile import DEFAULT_PROFILE, Profile, in_unit, load_profile, money_places
 from ..readers.grid import absolute
-from ..rules import CATALOGUE, LIST_RULES
+from ..rules import CARRIED_OVER_WORDS, CATALOGUE, LIST_RULES
 from ..template_layout import (
     CHECK_LABEL,
     DEFAULT_SHEET,
@@ -177,8 +177,8 @@ def _date_rule(cell: str, refs: dict[str, str], profile: Profile, *, end: bool) 
     if "year" in refs:
         year = absolute(refs["year"])
         near += [f"{year}=\"\"", f"ABS(YEAR({cell})-{year})<={around}"]
-        near += [f"ISNUMBER(SEARCH(\"{word}\",{absolute(refs[path])}))" for path, word in CARRIED_OVER
-                 if path in refs]
+        near += [f"ISNUMBER(SEARCH(\"{word}\",{absolute(refs[path])}))" for path in CARRIED_OVER_FIELDS
+                 if path in refs for word in CARRIED_OVER_WORDS]  # as ``rules.is_carried_over`` judges it
         parts.append(f"OR({','.join(near)})")
     codes = ["R003", "D002"]
     if end and "project.start_date" in refs:
@@ -274,7 +274,7 @@ TEXT_PROMPTS = {
     "unit": "如 %、个、次、万元",
 }
 # A carried-over project may lie outside the budget year (D002): the words that say so, in the fields that hold them.
-CARRIED_OVER = (("project.category", "结转"), ("project.attribute", "延续"))
+CARRIED_OVER_FIELDS = ("project.category", "project.attribute")  # where ``rules.is_carried_over`` looks
 
 
 # ----------------------------------------------------------------------------------------------------------
