@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import itertools
 import math
 import multiprocessing as mp
 import os
@@ -60,7 +61,7 @@ from .pool import MAX_JOBS, Failure, WatchdogPool
 from .profile import profile_names, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
-from .summary import BLANK_FIELDS, EXCEL_MAX_ROWS, STATUS_ERROR, SUMMARY_FIELDS, SummaryWorkbook, status_of
+from .summary import BLANK_FIELDS, EXCEL_MAX_ROWS, STATUS_ERROR, SUMMARY_FIELDS, Extra, SummaryWorkbook, status_of
 from .summary import FINDINGS_HEADER as FINDINGS_HEADER  # re-exported: callers import these from here
 from .summary import SUMMARY_HEADER as SUMMARY_HEADER
 from .summary import SUMMARY_XLSX as SUMMARY_XLSX
@@ -365,6 +366,40 @@ def walk_inputs(in_dir: Path, out_dir: Path) -> Iterator[Entry]:
         stack.extend(reversed(subfolders))
 
 
+class Listing:
+    """Every entry of the input folder in walk order, held as little as may be: a relative path a file (its path
+    is the input folder's joined with it), and aside only what differs from that (the skipped entries with their
+    reasons, a path not so made). A folder of 100,000 files costs the parent a few MB, and each worker forked from
+    it no more."""
+
+    def __init__(self, in_dir: Path, entries: Iterable[Entry]) -> None:
+        self._root = str(in_dir.resolve())
+        self._rels: list[str] = []
+        self._skipped: dict[int, str] = {}
+        self._paths: dict[int, str] = {}
+        for i, entry in enumerate(entries):
+            self._rels.append(entry.rel)
+            if entry.skipped is not None:
+                self._skipped[i] = entry.skipped
+            if entry.path != self._path(entry.rel):
+                self._paths[i] = entry.path
+
+    def _path(self, rel: str) -> str:
+        return os.path.join(self._root, *rel.split("/"))
+
+    def __len__(self) -> int:
+        return len(self._rels)
+
+    def __iter__(self) -> Iterator[Entry]:
+        skipped, paths = self._skipped, self._paths
+        for i, rel in enumerate(self._rels):
+            yield Entry(paths.get(i) or self._path(rel), rel, skipped.get(i))
+
+    def tasks(self) -> Iterator[Task]:
+        """(path, relative path) of every entry to read, in walk order."""
+        return ((e.path, e.rel) for e in self if e.skipped is None)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The output folder
 # ----------------------------------------------------------------------------------------------------------
@@ -549,18 +584,19 @@ class Writer:
     def close(self) -> None:
         """The cross-file findings (last in findings.csv and 问题清单, counted in their declarations' rows), then
         every output finished."""
-        extra: dict[int, list[int]] = {}  # errors and warnings more, by declaration
-        for index, key, finding in self.cross.findings():
-            row = finding_row(finding, key.unit, key.profile)
-            more = extra.setdefault(index, [0, 0])
-            more[0] += finding.severity == Severity.ERROR
-            more[1] += finding.severity == Severity.WARNING
-            self._findings.write(finding_csv([row]))
-            self.book.add_finding(row)
+        self.book.close(self.files, self.skipped, self._cross_findings())
         self.cross.close()
         for fh in self._files:
             fh.close()
-        self.book.close(self.files, self.skipped, extra)
+
+    def _cross_findings(self) -> Iterator[Extra]:
+        """Each cross-file finding written as the summary takes it, in the batch's order (``SummaryWorkbook.close``
+        counts them into their declarations' rows as those pass): none is held, however many resubmissions."""
+        for index, key, finding in self.cross.findings():
+            row = finding_row(finding, key.unit, key.profile)
+            self._findings.write(finding_csv([row]))
+            self.book.add_finding(row)
+            yield index, finding.severity == Severity.ERROR, finding.severity == Severity.WARNING
 
     def abort(self) -> None:
         """Let go of the open files, quietly (the disk may be full); the staging area they are in is removed
@@ -580,13 +616,14 @@ class Writer:
 Task = tuple[str, str]
 
 
-def run_local(tasks: Sequence[Task], jobs: int, timeout: float, memory: int | None,
+def run_local(tasks: Iterable[Task], jobs: int, timeout: float, memory: int | None,
               func: Callable[[str, str], FileOutcome] = process_file, start_method: str | None = None,
               log_dir: Path | None = None) -> Generator[FileOutcome, None, None]:
     pool: WatchdogPool[FileOutcome] = WatchdogPool(func, jobs, timeout, memory, start_method=start_method,
                                                    log_dir=log_dir)
-    with closing(pool.map(tasks)) as results:  # closing this generator stops the workers at once
-        for (_, rel), result in zip(tasks, results, strict=True):  # the pool keeps the input order
+    sent, kept = itertools.tee(tasks)  # what ``kept`` holds back is what the pool has out: its window at most
+    with closing(pool.map(sent)) as results:  # closing this generator stops the workers at once
+        for (_, rel), result in zip(kept, results, strict=True):  # the pool keeps the input order
             yield failed_outcome(rel, result) if isinstance(result, Failure) else result
 
 
@@ -606,7 +643,7 @@ def process_batch(tasks: list[Task], timeout: float, memory: int | None,
     return list(run_local(tasks, 1, timeout, memory, reader, start_method=start))
 
 
-def run_dask(tasks: Sequence[Task], jobs: int, address: str | None, timeout: float, memory: int | None,
+def run_dask(tasks: Iterable[Task], jobs: int, address: str | None, timeout: float, memory: int | None,
              func: Callable[[str, str], FileOutcome] = process_file, per_task: int = 32, window: int = 64
              ) -> Generator[FileOutcome, None, None]:
     """The same per-file function on a Dask cluster (``address``) or a local one; results in input order.
@@ -630,9 +667,8 @@ def run_dask(tasks: Sequence[Task], jobs: int, address: str | None, timeout: flo
     except OSError as exc:  # not an output problem: the cluster could not be reached or started
         raise BulkRefused(f"无法连接或启动 Dask 集群{f'（{address}）' if address else ''}：{exc}") from exc
     try:
-        batches = [list(tasks[i:i + per_task]) for i in range(0, len(tasks), per_task)]
-        for first in range(0, len(batches), window):
-            group = batches[first:first + window]
+        source = iter(tasks)
+        while group := [b for b in (list(itertools.islice(source, per_task)) for _ in range(window)) if b]:
             futures = client.map(process_batch, group, timeout=timeout, memory=memory, reader=func, pure=False)
             for batch, fut in zip(group, futures, strict=True):
                 try:
@@ -691,7 +727,7 @@ def _terminate_as_exit() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _in_order(entries: Sequence[Entry], results: Iterable[FileOutcome]) -> Iterator[Entry | FileOutcome]:
+def _in_order(entries: Iterable[Entry], results: Iterable[FileOutcome]) -> Iterator[Entry | FileOutcome]:
     """Every entry in walk order: skipped ones as they are, the others as the executor's outcomes."""
     outcomes = iter(results)
     for entry in entries:
@@ -715,7 +751,7 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
     folder = OutputFolder(out_dir)
     folder.check(in_dir)
     try:
-        entries = list(walk_inputs(in_dir, out_dir))  # paths only: small even for a very large folder
+        entries = Listing(in_dir, walk_inputs(in_dir, out_dir))
     except OSError as exc:
         raise BulkRefused(f"{in_dir}：无法读取输入文件夹（{os_reason(exc)}）") from exc
     if profile is not None:
@@ -735,13 +771,13 @@ def run_bulk(in_dir: Path, out_dir: Path, *, jobs: int = 2, executor: str = "loc
     return report
 
 
-def _convert(entries: Sequence[Entry], folder: OutputFolder, jobs: int, executor: str, address: str | None,
+def _convert(entries: Listing, folder: OutputFolder, jobs: int, executor: str, address: str | None,
              timeout: float, memory: int | None, progress: bool | None,
              func: Callable[[str, str], FileOutcome], links: str | None = None) -> BulkReport:
     """Run the files through the executor and write this run's outputs into the staging area."""
     from xlsxwriter.exceptions import XlsxFileError
 
-    tasks = [(e.path, e.rel) for e in entries if e.skipped is None]
+    tasks = entries.tasks()
     results = (run_dask(tasks, jobs, address, timeout, memory, func=func) if executor == "dask"
                else run_local(tasks, jobs, timeout, memory, WriteJson(folder.new, func, links), log_dir=folder.logs))
     writer: Writer | None = None

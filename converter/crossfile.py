@@ -68,7 +68,7 @@ class CrossIndex:
 
     def __init__(self, path: Path | None = None) -> None:
         self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -256", "temp_store = FILE"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.execute("CREATE TABLE seen (unit_key TEXT, project_key TEXT, idx INTEGER, file TEXT, sheet TEXT, "
                          "unit TEXT, project TEXT, year INTEGER, profile TEXT, total TEXT, prior TEXT, executed TEXT)")
@@ -86,15 +86,18 @@ class CrossIndex:
         read back in order, so that a batch of many resubmissions does not hold its findings in memory."""
         db = self._db
         db.execute("CREATE TABLE found (idx INTEGER, code TEXT, seq INTEGER, hit BLOB)")
+        # Indexes, so that SQLite walks the rows in order rather than sorting them in memory.
+        db.execute("CREATE INDEX seen_order ON seen (unit_key, project_key, idx)")
         rows = db.execute(
-            "SELECT s.* FROM seen s JOIN (SELECT unit_key, project_key FROM seen GROUP BY unit_key, project_key "
-            "HAVING COUNT(*) > 1) g USING (unit_key, project_key) ORDER BY s.unit_key, s.project_key, s.idx")
+            "SELECT * FROM seen s WHERE EXISTS (SELECT 1 FROM seen t WHERE t.unit_key = s.unit_key AND "
+            "t.project_key = s.project_key AND t.idx != s.idx) ORDER BY unit_key, project_key, idx")
         seq = 0
         for _, group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
             for index, key, finding in _group([_seen(r) for r in group]):
                 seq += 1
                 db.execute("INSERT INTO found VALUES (?, ?, ?, ?)",
                            (index, finding.code, seq, pickle.dumps((key, finding), pickle.HIGHEST_PROTOCOL)))
+        db.execute("CREATE INDEX found_order ON found (idx, code, seq)")
         for index, hit in db.execute("SELECT idx, hit FROM found ORDER BY idx, code, seq"):
             key, finding = pickle.loads(hit)
             yield index, key, finding

@@ -193,13 +193,15 @@ class Rows:
     A file's findings repeat their file, unit, project, sheet, severity and code row after row: what a text
     makes in a column (``_Cell``) is worked out once (``Columns.memo``)."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, remember: bool = True) -> None:
         self.columns = columns
         self.rows: list[SheetRow] = []
         self.widths = [0] * len(columns.header)
         self.filled = 0
         self.cut = 0
-        self._memo = columns.memo
+        # A process rendering a few rows of its own (the parent of a bulk run) remembers nothing: its memory stays
+        # the same however many rows.
+        self._memo = columns.memo if remember else [{} for _ in columns.header]
         self._last_link: list[tuple[str | None, tuple[str, str] | None]] = [(None, None)] * len(columns.header)
 
     def _cell(self, c: int, value: str) -> _Cell:

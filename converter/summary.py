@@ -83,6 +83,9 @@ F_FILE, F_UNIT, F_SHEET, F_CELL, F_SEVERITY, F_CODE = (
 FINDINGS_COLUMNS = Columns(FINDINGS_HEADER)
 STATUS_OK, STATUS_WARN, STATUS_ERROR = "通过", "有警告", "有错误"
 RowKind = Literal["declaration", "unread", "skipped"]
+# A cross-file finding as its declaration's 汇总 row counts it: the declaration's place in the batch, errors and
+# warnings more (``SummaryWorkbook.close``).
+Extra = tuple[int, int, int]
 STATUSES = (STATUS_OK, STATUS_WARN, STATUS_ERROR)
 NO_UNIT = "（未注明申报单位）"
 _ERROR, _WARNING, _INFO = (SEVERITY_LABELS[s] for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
@@ -188,7 +191,7 @@ class _Sheet:
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
         """A row rendered here (the parent's own rows: files not read, cross-file findings)."""
-        rows = Rows(self.columns)
+        rows = Rows(self.columns, remember=False)
         out = rows.add(row, links)
         self.take(rows.done())
         return out
@@ -371,7 +374,7 @@ class SummaryWorkbook:
     def add_row(self, row: Sequence[Any], kind: RowKind) -> None:
         """A row of the 汇总 sheet (SUMMARY_HEADER) rendered here: a file's without a declaration, or a file's that
         was listed but not read."""
-        rows = Rows(SUMMARY_COLUMNS)
+        rows = Rows(SUMMARY_COLUMNS, remember=False)
         out = rows.add(row, summary_links(self.link_base, row))
         self.add_rows([out], rows.done(), kind)
 
@@ -397,13 +400,14 @@ class SummaryWorkbook:
         t.unit_findings[unit or NO_UNIT][severity] += n
 
     # --- the end ---------------------------------------------------------------------------------------
-    def close(self, files: int, skipped: int, extra: dict[int, list[int]]) -> None:
-        """Write the 汇总 rows (with ``extra`` findings per declaration, by its place in the batch), lay out both
-        data sheets and the overview, and assemble the workbook."""
+    def close(self, files: int, skipped: int, extra: Iterable[Extra] = ()) -> None:
+        """Write the 汇总 rows with the ``extra`` findings counted in (each: the declaration's place in the batch,
+        errors and warnings more; in the batch's order, so that none is held), lay out both data sheets and the
+        overview, and assemble the workbook."""
         t = self.tally
         t.files, t.skipped = files, skipped
         summary = self.summary
-        summary.write(self._amended(extra))
+        summary.write(self._amended(iter(extra)))
         summary.lay_out("json/ 中的 JSON 文件和 declarations.csv")
         self.findings.lay_out("findings.csv")
         _write_overview(self)
@@ -411,17 +415,22 @@ class SummaryWorkbook:
         _assemble(self._frame.getvalue(), (self.summary, self.findings), self._sink)
         self._sink.close()
 
-    def _amended(self, extra: dict[int, list[int]]) -> Iterator[SheetRow]:
+    def _amended(self, extra: Iterator[Extra]) -> Iterator[SheetRow]:
         """The held 汇总 rows with the cross-file findings counted in (rendered again where they change), tallied
-        for the overview."""
+        for the overview. ``extra`` is taken along as the rows pass (both in the batch's order) and to its end,
+        whatever it holds (its consumer may write as it goes)."""
         t = self.tally
         index = 0
+        ahead = next(extra, None)
         for row, (xml, links), kind in self.summary.held():
             if kind == "declaration":
-                more = extra.get(index)
-                if more:
-                    row[S_ERRORS] += more[0]
-                    row[S_WARNINGS] += more[1]
+                if ahead is not None and ahead[0] <= index:
+                    errors = warnings = 0
+                    while ahead is not None and ahead[0] <= index:
+                        errors, warnings = errors + ahead[1], warnings + ahead[2]
+                        ahead = next(extra, None)
+                    row[S_ERRORS] += errors
+                    row[S_WARNINGS] += warnings
                     row[S_STATUS] = status_of(row[S_ERRORS], row[S_WARNINGS])
                     xml, links = render(SUMMARY_COLUMNS, row, summary_links(self.link_base, row))
                 index += 1
@@ -433,6 +442,8 @@ class SummaryWorkbook:
             elif kind == "unread":
                 t.unreadable += 1
             yield xml, links
+        for _ in extra:  # past the last declaration: none such, but never left unconsumed
+            pass
 
     def abort(self) -> None:
         """Let go of the open files, quietly (the disk may be full); the staging area they are in is removed

@@ -389,6 +389,41 @@ def test_walk_reports_an_unlistable_folder_and_survives_any_depth(tmp_path: Path
         deep = deep.parent
 
 
+def test_the_listing_gives_back_every_entry_as_walked(tmp_path: Path) -> None:
+    """The compact listing a run keeps (a relative path a file) gives back exactly what the walk found: skipped
+    entries with their reasons, nested and odd names, a path not made by joining (kept aside); the tasks are the
+    entries to read, in order."""
+    from converter import bulk
+
+    src = tmp_path / "in"
+    (src / "sub" / "深").mkdir(parents=True)
+    for name in ("b.xlsx", "~$b.xlsx", "a b#%.xls", "sub/深/申报表.xlsx", "sub/z.ods"):
+        (src / name).write_bytes(b"x")
+    os.symlink(src / "b.xlsx", src / "link.xlsx")
+    walked = list(bulk.walk_inputs(src, tmp_path / "out"))
+    assert {e.skipped for e in walked} == {None, bulk.SKIPPED_LOCK, bulk.SKIPPED_LINK}
+    odd = [*walked, bulk.Entry("/elsewhere/x.xlsx", "x.xlsx")]
+    listing = bulk.Listing(src, odd)
+    assert list(listing) == odd and len(listing) == len(odd)
+    assert list(listing.tasks()) == [(e.path, e.rel) for e in odd if e.skipped is None]
+    assert all(os.path.exists(path) for path, _ in list(listing.tasks())[:-1])
+
+
+def test_the_parents_own_rows_remember_nothing() -> None:
+    """Rows the parent renders itself (cross-file findings, files not read) leave the columns' memory of texts as
+    it was: a batch of many resubmissions does not grow the parent; the rows are the same either way."""
+    from converter.sheet_rows import Columns, Rows
+
+    columns = Columns(("文件", "说明"))
+    row = ("a.xlsx", "同一单位的同一项目在两个文件中申报")
+    forgetful = Rows(columns, remember=False)
+    forgetful.add(row)
+    assert columns.memo == [{}, {}]
+    remembering = Rows(columns)
+    remembering.add(row)
+    assert columns.memo != [{}, {}] and remembering.done() == forgetful.done()
+
+
 def test_a_summary_that_cannot_be_replaced_leaves_the_earlier_outputs(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Where 汇总.xlsx cannot be replaced (held open in Excel on Windows), the run stops with a message and the
