@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from .reading import FileResult
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEBUG_ENV = "PERFGOAL_DEBUG"  # set to see the Python trace of an internal error
+DEBUG_ENV = "PERFGOAL_DEBUG"  # set to 1 to see the Python trace of an internal error
+DEBUG_HINT = f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）"  # how an internal error's message ends
+
+
+def debug_wanted() -> bool:
+    """Whether an internal error is to go on as a Python trace (``DEBUG_ENV``), for whoever maintains the tool."""
+    return os.environ.get(DEBUG_ENV) == "1"
+
 
 # pydantic looks for plugins the first time it builds a model: a scan of the entry points of every installed
 # distribution, 2–3 ms of every command that reads a form, for plugins this program never uses (importing
@@ -597,13 +604,12 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         warn("内存不足，已停止")
         return EXIT_UNREADABLE
     except Exception as exc:
-        if os.environ.get(DEBUG_ENV):
+        if debug_wanted():
             raise
         from .syserrors import os_phrase, trim_detail
 
         reason = os_phrase(exc) if isinstance(exc, OSError) else type(exc).__name__
-        warn(f"内部错误（{reason}：{trim_detail(str(exc))}），已停止；请把这一行告诉维护人员"
-             f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）")
+        warn(f"内部错误（{reason}：{trim_detail(str(exc))}），已停止；请把这一行告诉维护人员{DEBUG_HINT}")
         return EXIT_UNREADABLE
     return code
 

@@ -83,11 +83,11 @@ Private Sub PgDescribe(functionName As String, description As String, arguments 
     Set app = Application
     macroName = "'" & ThisWorkbook.Name & "'!" & functionName
     On Error Resume Next
-    app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextCategory(), _
+    app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextTitle(), _
         ArgumentDescriptions:=arguments
     If Err.Number <> 0 Then
         Err.Clear
-        app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextCategory()
+        app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextTitle()
     End If
     On Error GoTo 0
 End Sub
@@ -102,10 +102,6 @@ End Function
 
 Private Function PgTextProtectedView() As String
     PgTextProtectedView = PgText("5F53524D65874EF659044E8E201C53D74FDD62A4768489C656FE201DFF0C65E06CD568219A8C62165BFC51FA30028BF7514870B99EC4827263D0793A680F4E0A7684201C542F75287F168F91201DFF0C518D70B96B64630994AE3002")
-End Function
-
-Private Function PgTextCategory() As String
-    PgTextCategory = PgText("7EE9654876EE6807")
 End Function
 
 Private Sub PgDescribeFunctions()

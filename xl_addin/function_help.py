@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from converter.profile import DEFAULT_PROFILE
 
-CATEGORY = "绩效目标"
+from .ribbon_spec import TITLE
+
+CATEGORY = TITLE  # the add-in's name, as its ribbon tab and message boxes show it
 _PROFILE = f"可选：表式版本名称，不填即 {DEFAULT_PROFILE}（模板的“版本信息”工作表中可查）"
 
 

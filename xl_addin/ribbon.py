@@ -7,7 +7,6 @@ All messages are Chinese; every rule is the converter's.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from converter import canonical
 from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkRefused, BulkReport, run_bulk
-from converter.cli import DEBUG_ENV
+from converter.cli import DEBUG_HINT, debug_wanted
 from converter.feedback import RESULTS_SHEET, apply, note_of
 from converter.findings import Finding, Severity, count_by_severity
 from converter.json_input import JsonRejected, load_declarations
@@ -173,8 +172,7 @@ def failure_message(exc: Exception) -> str:
         return f"内容无法处理（{trim_detail(str(exc))}），操作已停止。"
     if isinstance(exc, RuntimeError):
         return f"操作未能完成（{trim_detail(str(exc))}）。"
-    return (f"内部错误（{type(exc).__name__}：{trim_detail(str(exc))}），已停止；请把这条提示告诉维护人员"
-            f"（设置环境变量 {DEBUG_ENV}=1 可看到详细的出错位置）。")
+    return f"内部错误（{type(exc).__name__}：{trim_detail(str(exc))}），已停止；请把这条提示告诉维护人员{DEBUG_HINT}。"
 
 
 def invoke(handler: Handler, book: Book, ui: UI) -> object:
@@ -183,7 +181,7 @@ def invoke(handler: Handler, book: Book, ui: UI) -> object:
     try:
         return handler(book, ui)
     except Exception as exc:
-        if os.environ.get(DEBUG_ENV) == "1":
+        if debug_wanted():
             raise
         try:
             ui.alert(failure_message(exc))

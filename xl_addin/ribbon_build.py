@@ -29,8 +29,8 @@ TEXTS = {
     "Title": ribbon_spec.TITLE,
     "NoWorkbook": ribbon_spec.NO_WORKBOOK,
     "ProtectedView": ribbon_spec.PROTECTED_VIEW,
-    "Category": function_help.CATEGORY,
 }
+assert function_help.CATEGORY == ribbon_spec.TITLE  # so the function wizard's category is PgTextTitle
 _HEX_PER_LINE = 200  # 50 characters per statement: far below VBA's 1023-character line
 
 
@@ -123,11 +123,11 @@ Private Sub PgDescribe(functionName As String, description As String, arguments 
     Set app = Application
     macroName = "'" & ThisWorkbook.Name & "'!" & functionName
     On Error Resume Next
-    app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextCategory(), _
+    app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextTitle(), _
         ArgumentDescriptions:=arguments
     If Err.Number <> 0 Then
         Err.Clear
-        app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextCategory()
+        app.MacroOptions Macro:=macroName, Description:=description, Category:=PgTextTitle()
     End If
     On Error GoTo 0
 End Sub
