@@ -57,6 +57,7 @@ SUMMARY_XLSX = "汇总.xlsx"
 OVERVIEW_SHEET, SUMMARY_SHEET, FINDINGS_SHEET = "概览", "汇总", "问题清单"
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # hyperlinks in one worksheet
+_TARGETS_KEPT = 256  # link targets a sheet remembers, to share their relationships
 
 
 def money_label(path: str) -> str:
@@ -169,7 +170,10 @@ class _Sheet:
         self.part = f"xl/worksheets/sheet{self.ws.index + 1}.xml"
         self.widths = columns.heading_widths()
         self.filled = 0
-        self.count = self.cut_rows = self.cut_cells = self.links = 0
+        self.count = self.cut_rows = self.cut_cells = self.links = self.rels = 0
+        # A link's relationship is shared with the other links to the same file (a file's findings all link to it):
+        # the targets of the latest rows are remembered, a few hundred at most.
+        self._rids: dict[str, int] = {}
         self._paths = [spill.with_name(f"{spill.name}.{kind}") for kind in ("rows", "links", "rels", "held")]
         self._rows, self._links, self._rels = (open(p, "xb") for p in self._paths[:3])
         self._held: BinaryIO | None = open(self._paths[3], "xb") if held else None
@@ -218,8 +222,13 @@ class _Sheet:
                     links = links[:max(room, 0)]
                 for c, target, location in links:
                     self.links += 1
-                    anchors.append(_anchor(letters[c] + number, self.links, location))
-                    rels.append(_relationship(self.links, target))
+                    rid = self._rids.get(target)
+                    if rid is None:
+                        if len(self._rids) >= _TARGETS_KEPT:
+                            self._rids.clear()
+                        rid = self._rids[target] = self.rels = self.rels + 1
+                        rels.append(_relationship(rid, target))
+                    anchors.append(_anchor(letters[c] + number, rid, location))
             texts.append(xml.replace(ROW, number))
             if len(texts) >= chunk:
                 self._flush(texts, anchors, rels)

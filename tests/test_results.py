@@ -185,6 +185,29 @@ def test_links_lead_to_the_returned_files_and_cells(batch: Path, out: Path) -> N
     assert cells > 20
 
 
+def _links(workbook: Path, sheet: str) -> dict[str, tuple[Path, str | None]]:
+    """Each linked cell of a sheet: the file its link leads to (resolved beside the workbook) and the location."""
+    wb = openpyxl.load_workbook(workbook)
+    return {c.coordinate: _target(c.hyperlink, workbook.parent) for r in wb[sheet].iter_rows() for c in r
+            if c.hyperlink}
+
+
+def test_links_to_one_file_share_its_relationship(out: Path, tmp_path: Path) -> None:
+    """A file's findings all link to it: one relationship serves them, so the sheet's relationships part stays
+    small, and each cell still leads where it did, in LibreOffice (re-saved) as in openpyxl."""
+    with zipfile.ZipFile(out / "汇总.xlsx") as z:
+        part = z.read("xl/worksheets/sheet3.xml").decode()
+        rels = z.read("xl/worksheets/_rels/sheet3.xml.rels").decode()
+    used = re.findall(r'<hyperlink ref="[A-Z]+\d+" r:id="([^"]+)"', part)
+    ids = re.findall(r'<Relationship Id="([^"]+)"', rels)
+    assert len(ids) == len(set(ids)) and set(used) == set(ids) and len(ids) < len(used) / 2
+    links = _links(out / "汇总.xlsx", "问题清单")
+    assert len(links) == len(used)
+    if _has_libreoffice():
+        (resaved,) = lo.convert([out / "汇总.xlsx"], "xlsx", tmp_path)
+        assert _links(resaved, "问题清单") == links
+
+
 def _overview(out: Path) -> dict[str, Any]:
     """The 概览 sheet's totals and tables, read as values."""
     sheet = CalamineWorkbook.from_path(str(out / "汇总.xlsx")).get_sheet_by_name("概览").to_python()
