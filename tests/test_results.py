@@ -208,6 +208,18 @@ def test_links_to_one_file_share_its_relationship(out: Path, tmp_path: Path) -> 
         assert _links(resaved, "问题清单") == links
 
 
+def test_excel_is_expected_to_open_the_summary_cleanly(out: Path) -> None:
+    """The Open XML SDK's schema and semantic rules, and the repairs Excel is known to make (openxml-audit's
+    app-compat rules): no finding of error severity, so no "we found a problem with some content" on opening.
+    Desktop Excel itself cannot run here; this is the nearest independent judge."""
+    from openxml_audit import OpenXmlValidator
+    from openxml_audit.verdict import AppPrediction, predict
+
+    result = OpenXmlValidator(max_errors=0, security_validation=True).validate(out / "汇总.xlsx")
+    verdict = predict(result)
+    assert verdict.prediction is AppPrediction.OPENS_CLEAN, (verdict.headline, result.errors[:5])
+
+
 def _overview(out: Path) -> dict[str, Any]:
     """The 概览 sheet's totals and tables, read as values."""
     sheet = CalamineWorkbook.from_path(str(out / "汇总.xlsx")).get_sheet_by_name("概览").to_python()
