@@ -243,16 +243,24 @@ class Indicator(BaseModel):
 
 _M = TypeVar("_M", bound=BaseModel)
 _PERIODS: tuple[str, ...] = get_args(Period)
-_setattr = object.__setattr__
+# A model's four slots, set through their own descriptors: a third cheaper than ``object.__setattr__`` by name,
+# and models are built for every row and every finding of a batch.
+_new = object.__new__
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def _built(model: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    """A model holding ``values`` (every field, in the model's order) as pydantic's constructors leave it."""
-    built = model.__new__(model)
-    _setattr(built, "__dict__", values)
-    _setattr(built, "__pydantic_fields_set__", fields_set)
-    _setattr(built, "__pydantic_extra__", None)
-    _setattr(built, "__pydantic_private__", None)
+def built_model(model: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """A model holding ``values`` (every field, in the model's order) as pydantic's constructors leave it, set
+    ``fields_set``: the builders here and the findings' (``findings.Finding.make``), for values already of their
+    types."""
+    built: _M = _new(model)
+    _SET_DICT(built, values)
+    _SET_FIELDS_SET(built, fields_set)
+    _SET_EXTRA(built, None)
+    _SET_PRIVATE(built, None)
     return built
 
 
@@ -322,7 +330,7 @@ def _fast(fields: _Fields, values: dict[str, Any]) -> BaseModel | None:
             return None
         out[key] = taken
     fields.made_defaults(out, values)
-    return _built(fields.model, out, set(values))
+    return built_model(fields.model, out, set(values))
 
 
 _PROJECT, _BUDGET = _Fields(Project), _Fields(Budget)
@@ -359,7 +367,47 @@ def indicator(**fields: Any) -> Indicator:
             else:
                 return Indicator(**fields)
         values[key] = value
-    return _built(Indicator, values, set(fields))
+    return built_model(Indicator, values, set(fields))
+
+
+_ROW_FIELDS = frozenset(("level1", "level2", "name", "target", "period"))
+
+
+def indicator_row(level1: Any, level2: Any, name: Any, target: Any, period: Any) -> Indicator:
+    """``indicator(level1=…, level2=…, name=…, target=…, period=…)``: a table row of the four core columns, as
+    readers build one for each row of a table. The same checks as ``indicator``'s, written out for these five
+    keys (no keyword dict, no loop over it), which halves the model's part of a row; any value they do not pass
+    goes to ``indicator``, and so through pydantic in full."""
+    if (level1 is None or (level1.__class__ is str and level1.isprintable() and len(level1) <= MAX_CELL_CHARS)) \
+            and (level2 is None or (level2.__class__ is str and level2.isprintable()
+                                    and len(level2) <= MAX_CELL_CHARS)) \
+            and (name is None or (name.__class__ is str and name.isprintable() and len(name) <= MAX_CELL_CHARS)) \
+            and (target is None or (target.__class__ is str and target.isprintable()
+                                    and len(target) <= MAX_CELL_CHARS)) \
+            and (period is None or (period.__class__ is str and period in _PERIODS)):
+        values = dict(_INDICATOR_EMPTY)  # every column, in the model's order
+        values["level1"] = None if level1 is None else level1.strip() or None
+        values["level2"] = None if level2 is None else level2.strip() or None
+        values["name"] = None if name is None else name.strip() or None
+        values["target"] = None if target is None else target.strip() or None
+        values["period"] = period
+        return built_model(Indicator, values, set(_ROW_FIELDS))
+    return indicator(level1=level1, level2=level2, name=name, target=target, period=period)
+
+
+def indicator_read(level1: str | None, level2: str | None, name: str | None, target: str | None,
+                   period: Period | None) -> Indicator:
+    """``indicator_row`` for values a reader has just read and cleaned itself: each None or a text that
+    ``isprintable``, fits a cell and is trimmed and not empty (what ``indicator_row`` would leave as it is), and
+    ``period`` one of ``Period``'s or None. Nothing is looked at again: a reader's one pass over a long table has
+    checked each cell once already. A caller that cannot promise this for every value calls ``indicator_row``."""
+    values = dict(_INDICATOR_EMPTY)  # every column, in the model's order
+    values["level1"] = level1
+    values["level2"] = level2
+    values["name"] = name
+    values["target"] = target
+    values["period"] = period
+    return built_model(Indicator, values, set(_ROW_FIELDS))
 
 
 class Declaration(BaseModel):
@@ -400,7 +448,7 @@ def declaration(**fields: Any) -> Declaration:
             return Declaration(**fields)
         out[key] = taken
     _DECLARATION.made_defaults(out, fields)
-    return _built(Declaration, out, set(fields))
+    return built_model(Declaration, out, set(fields))
 
 
 def _declaration_value(key: str, value: Any) -> Any:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import python_calamine
 
-from .findings import Finding, Severity
+from .findings import Finding, Severity, made
 from .input_files import MAX_FILE_BYTES, NotAFile, TooLarge, read_limited
 from .model import Declaration
 from .options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # light for the command line; re-exported
@@ -261,11 +261,13 @@ def form_findings(form: FormRead, shown: str | None, *, run_rules: bool = True) 
         # One cell, one verdict: a cell the reader could not read (an error at that field) is not also
         # "not filled" or otherwise judged by the rules; the reader's finding says what is wrong with it.
         unread = {f.field for f in form.findings if f.severity == Severity.ERROR and f.field}
-        sheet = form.sheet
+        sheet, cell = form.sheet, form.cell
         for code, severity, message, field in rule_verdicts(form.declaration):  # plain data: one Finding each
             if field not in unread:
-                found.append(Finding.make(code, severity, message, field, file=shown, sheet=sheet,
-                                          cell=cell_of(form, field), project=name))
+                # the field's own cell, as ``cell_of`` finds it first (a field a rule names is mostly one placed)
+                at = None if field is None else cell(field)
+                found.append(made(code, severity, message, field, shown, sheet,
+                                  at if at is not None else cell_of(form, field), name))
     return found
 
 

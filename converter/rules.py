@@ -17,10 +17,11 @@ message, field) — until a caller makes Finding models of them (``rule_verdicts
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -66,12 +67,20 @@ class Context:
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     carried_over: bool = False  # 结转 / 延续: dates and deadlines outside the budget year are expected
+    # The declaration's indicator table by column (each key of ``ROW_KEYS`` → its value in every row), made once
+    # for all the table's rules where the caller has the rows anyway (``rule_verdicts``); None: each rule reads
+    # the declaration's indicators itself (``_column``).
+    table: Mapping[str, tuple[Any, ...]] | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, decl: Declaration) -> Context:
+    def of(cls, decl: Declaration, rows: list[Row] | None = None) -> Context:
+        """The context of a declaration; with ``rows`` (``row_of`` each of its indicators, in order), its table
+        by column too."""
         p = decl.project
+        table = None if rows is None else dict(zip(ROW_KEYS, zip(*rows, strict=True), strict=True)) if rows \
+            else dict.fromkeys(ROW_KEYS, ())
         return cls(load_profile(decl.profile), decl.year, p.start_date, p.end_date,
-                   is_carried_over(p.category, p.attribute))
+                   is_carried_over(p.category, p.attribute), table)
 
 
 CheckFn = Callable[..., Iterable[Hit]]  # a declaration or budget rule: its hits
@@ -581,11 +590,18 @@ def has_indicators(decl: Declaration, ctx: Context) -> Iterator[Hit]:
         yield Hit("indicators")
 
 
-def _level1s_present(decl: Declaration, form: FormFacts) -> set[str | None]:
+def _column(decl: Declaration, ctx: Context, key: str) -> Sequence[Any]:
+    """One column of the declaration's indicator table (``key`` of each row, in order): the context's where the
+    caller made the table once (``Context.table``), else read from the indicators."""
+    table = ctx.table
+    return table[key] if table is not None else [getattr(ind, key) for ind in decl.indicators]
+
+
+def _level1s_present(decl: Declaration, ctx: Context, form: FormFacts) -> set[str | None]:
     """The profile's names of the table's level-1 values, each distinct value looked up once (a table repeats a
     few levels over all its rows)."""
     index = form.level1
-    return {index.get(v) if v else None for v in set(map(_LEVEL1, decl.indicators))}  # form.canonical_level1
+    return {index.get(v) if v else None for v in set(_column(decl, ctx, "level1"))}  # form.canonical_level1
 
 
 @rule("G002", W, "缺少一级目标", "缺少{label}“{level1}”的指标",
@@ -595,7 +611,7 @@ def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     required = ctx.profile.required_groups
     if not decl.indicators or not required:
         return
-    present = _level1s_present(decl, facts_of(ctx.profile))
+    present = _level1s_present(decl, ctx, facts_of(ctx.profile))
     for level1 in required:
         if level1 not in present:
             yield Hit("indicators", {"level1": level1, "label": ctx.profile.column_label("level1")})
@@ -607,9 +623,9 @@ def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     form = facts_of(ctx.profile)
     if not form.required_pairs:
         return
-    present = _level1s_present(decl, form)
+    present = _level1s_present(decl, ctx, form)
     index = form.level2
-    groups = {index.get(v) if v else None for v in set(map(_LEVEL2, decl.indicators))}  # form.canonical_level2
+    groups = {index.get(v) if v else None for v in set(_column(decl, ctx, "level2"))}  # form.canonical_level2
     for pair in form.required_pairs:
         if pair not in groups and pair[0] in present:  # a whole group missing is G002's to say
             yield Hit("indicators", {"level1": pair[0], "level2": pair[1], "label": form.labels["level2"]})
@@ -619,24 +635,26 @@ def level2_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
       "The same indicator twice in one table is usually a copy-paste slip (a long-term and an annual table may "
       "share names).", "declaration")
 def no_duplicates(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    names = [name for name in map(_NAME, decl.indicators) if name is not None]
+    column = _column(decl, ctx, "name")
+    names = [name for name in column if name is not None]
     distinct = set(names)
-    if len(distinct) == len(names) and len("\0".join(names).split()) <= 1:
+    # whether any name holds a space (between sentinels, a space anywhere splits the text)
+    spaced = len(("\0" + "\0".join(names) + "\0").split()) > 1
+    if len(distinct) == len(names) and not spaced:
         return  # no two names alike and none with a space to drop: no two keys alike, told without a key each
     form = facts_of(ctx.profile)
-    known = {v: v if form.canonical_level2(v) else None for v in set(map(_LEVEL2, decl.indicators))}
-    # "".join(split()) drops what r"\s+" matches (both use str.isspace), at a fifth of a substitution's cost
-    squeezed = {name: "".join(name.split()) for name in distinct}
+    level2s = _column(decl, ctx, "level2")
+    known = {v: v if form.canonical_level2(v) else None for v in set(level2s)}
+    # "".join(split()) drops what r"\s+" matches (both use str.isspace), at a fifth of a substitution's cost; a
+    # name without a space is its own key
+    squeezed = {name: "".join(name.split()) for name in distinct} if spaced else \
+        dict(zip(distinct, distinct, strict=True))
     seen: dict[tuple[str | None, str | None, str], int] = {}
-    for i, (name, level2, period) in enumerate(map(_DUPLICATE_KEY, decl.indicators)):
+    for i, (name, level2, period) in enumerate(zip(column, level2s, _column(decl, ctx, "period"), strict=True)):
         if name is not None:
             first = seen.setdefault((period, known[level2], squeezed[name]), i)
             if first != i:
                 yield Hit(f"indicators[{i}].name", {"name": name, "first": first + 1})
-
-
-_LEVEL1, _LEVEL2, _NAME = operator.attrgetter("level1"), operator.attrgetter("level2"), operator.attrgetter("name")
-_DUPLICATE_KEY = operator.attrgetter("name", "level2", "period")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -867,15 +885,15 @@ def check(decl: Declaration) -> list[Finding]:
 def rule_verdicts(decl: Declaration) -> list[Verdict]:
     """Every rule of the catalogue over one declaration, in a stable order, as (code, severity, message, field):
     a reader makes each Finding once, with its file, sheet, cell and project together."""
-    ctx = Context.of(decl)
+    rows = [tuple(ind.__dict__.values()) for ind in decl.indicators]  # row_of each
+    ctx = Context.of(decl, rows)  # the table by column too, for the rules over the whole table
     out: list[Verdict] = []
     for r in _rules("declaration"):
         _verdicts(r, r.check(decl, ctx), out)  # type: ignore[misc]
     _budget_verdicts(decl.budget, ctx, out)
     profile = ctx.profile.name
     memory = _MEMORIES.get(profile, _NO_MEMORY)
-    for i, ind in enumerate(decl.indicators):
-        row = tuple(ind.__dict__.values())  # row_of(ind)
+    for i, row in enumerate(rows):
         said = memory.get(row)
         if said is None:
             said = _said(row, profile)

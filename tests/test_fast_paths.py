@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from converter import canonical
+from converter import canonical, rules
 from converter.findings import Finding, Severity
-from converter.model import MAX_CELL_CHARS, Indicator, indicator
+from converter.model import MAX_CELL_CHARS, Declaration, Indicator, indicator, indicator_read, indicator_row
 from converter.readers import workbook
 from converter.reading import read_file
 from converter.writers.xlsx import write_workbook
@@ -112,3 +112,61 @@ def test_a_table_row_of_spaces_is_a_blank_row(tmp_path: Path) -> None:
     got = read_file(spaced)
     assert [canonical.dumps(d.declaration) for d in got.declarations] == \
         [canonical.dumps(d.declaration) for d in plain.declarations]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CELLS, _CELLS, _CELLS, _CELLS, _PERIODS)
+def test_a_table_row_is_the_validated_model(level1: Any, level2: Any, name: Any, target: Any, period: Any) -> None:
+    """``indicator_row``, the readers' builder of a four-column row, is ``Indicator`` with those five keys."""
+    fields = {"level1": level1, "level2": level2, "name": name, "target": target, "period": period}
+    want, want_error = _made(Indicator, fields)
+    got, got_error = _made(lambda **f: indicator_row(*f.values()), fields)
+    assert got_error == want_error
+    if want is not None:
+        assert got == want and got.model_fields_set == want.model_fields_set
+        assert list(got.__dict__) == list(want.__dict__)
+        assert got.model_dump_json() == want.model_dump_json()
+
+
+# What a reader's inline read leaves of a cell it vouches for (``indicator_read``): printable, trimmed, not empty.
+_READ = st.one_of(st.none(), st.text(max_size=12).map(str.strip).filter(lambda t: t != "" and t.isprintable()),
+                  st.just("a" * MAX_CELL_CHARS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_READ, _READ, _READ, _READ, st.sampled_from([None, "annual", "long_term"]))
+def test_a_row_read_is_the_validated_model(level1: Any, level2: Any, name: Any, target: Any, period: Any) -> None:
+    """``indicator_read``, which looks at nothing again, is ``Indicator`` for every value it is promised."""
+    want = Indicator(level1=level1, level2=level2, name=name, target=target, period=period)
+    got = indicator_read(level1, level2, name, target, period)
+    assert got == want and got.model_fields_set == want.model_fields_set
+    assert list(got.__dict__) == list(want.__dict__)
+    assert got.model_dump_json() == want.model_dump_json()
+
+
+_WORDS = st.sampled_from(["预算执行率", "预算 执行率", " 预算执行率", "预算执行率\u3000", "满意度", "a\tb", "ab"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), _WORDS), st.sampled_from([None, "投入管理", "数量", "别的"]),
+                          st.sampled_from([None, "annual", "long_term"])), max_size=12))
+def test_duplicates_are_found_by_their_key_with_or_without_the_table(rows: list[tuple[Any, Any, Any]]) -> None:
+    """G004 (``no_duplicates``) says the same whether ``rule_verdicts`` gives it the table by column or it reads
+    the indicators itself, and both say what the key it documents says: a name seen before in the same period and
+    level-2 group (a level 2 the form does not know counts as none), its whitespace dropped."""
+    indicators = [Indicator.model_construct(level1="产出指标", level2=level2, name=name, period=period)
+                  for name, level2, period in rows]
+    decl = Declaration(profile="shanghai-2020", indicators=indicators)
+    by_rows = rules.Context.of(decl, [rules.row_of(i) for i in indicators])
+    got = list(rules.no_duplicates(decl, by_rows))
+    assert got == list(rules.no_duplicates(decl, rules.Context.of(decl)))
+    profile = by_rows.profile
+    seen: dict[tuple[Any, ...], int] = {}
+    want = []
+    for i, (name, level2, period) in enumerate(rows):
+        if name is not None:
+            key = (period, level2 if profile.canonical_level2(level2) else None, re.sub(r"\s+", "", name))
+            first = seen.setdefault(key, i)
+            if first != i:
+                want.append((f"indicators[{i}].name", {"name": name, "first": first + 1}))
+    assert [(h.field, dict(h.params)) for h in got] == want

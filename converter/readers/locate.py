@@ -33,7 +33,17 @@ from ..labels import (
     vocabulary,
     year_of_title,
 )
-from ..model import MAX_CELL_CHARS, Indicator, Kind, Period, has_controls, indicator, strip_controls
+from ..model import (
+    MAX_CELL_CHARS,
+    Indicator,
+    Kind,
+    Period,
+    has_controls,
+    indicator,
+    indicator_read,
+    indicator_row,
+    strip_controls,
+)
 from ..profile import DEFAULT_PROFILE, MoneyUnit, Profile, load_profile, profile_names, strip_unit, unit_of_label
 from ..rules import (
     AMOUNT_CONVERTED,
@@ -838,7 +848,7 @@ def _convert(block: _Block, profile: Profile, found: _Found, path: str, value: A
     if choice is not None:
         block.note(CHOICE_TICKED.finding(path, label=label, value=text, choice=choice), r, c)
         return choice
-    if text is not None and html and kind is Kind.LONG_TEXT:
+    if text is not None and html and kind is Kind.LONG_TEXT and "<" in text:  # every tag starts so: one search
         tags = html_tags(text)
         if tags:
             block.note(HTML_CONVERTED.finding(path, label=label, tags="、".join(f"<{t}>" for t in tags)), r, c)
@@ -887,7 +897,7 @@ def _table_rows(block: _Block, tables: list[_Table], period: Period | None, *, t
             for c, value in enumerate(grid.rows[r]):
                 if not is_blank(value):
                     block.used.add((r, c))
-                    pending = (vocab.period(value) if isinstance(value, str) else None) or pending
+                    pending = (_period(value) if isinstance(value, str) else None) or pending
         table.period = table.period or pending
         stop = table.end if table.end is not None else \
             (tables[index + 1].header_row if index + 1 < len(tables) else block.last)
@@ -1291,7 +1301,7 @@ def _read_indicators(block: _Block, rows: list[_RawRow], tables: list[_Table], p
                 after = "｜".join(v or "（空）" for v in now)
                 block.note(ROW_REPAIRED.finding(f"indicators[{index}]", before=before, after=after), r0, c0)
         if core_only:
-            out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=raw.period))
+            out.append(indicator_row(level1, level2, name, target, raw.period))
         else:
             _row_indicators(out, placed_at, now, values, raw.period, columns, row_at)
     return out
@@ -1335,13 +1345,12 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
     comes after the header's findings, as from ``_read_indicators``."""
     grid = block.grid
     rows = grid.rows
-    vocab = vocabulary()
     pending = period  # the latest period heading: it names the table that follows it
     for table in tables:
         for r in range(table.header_row, table.header_row + table.header_rows):
             for value in rows[r]:
                 if not is_blank(value):
-                    pending = (vocab.period(value) if isinstance(value, str) else None) or pending
+                    pending = (_period(value) if isinstance(value, str) else None) or pending
         table.period = table.period or pending
     out: list[Indicator] = []
     unplaced: list[Finding] = []
@@ -1371,17 +1380,19 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                     unplaced.append(block.at(CONTENT_UNPLACED.finding(None, text=_text(v)[:60]), r, c))
             i = len(out)
             values: dict[str, str | None] = {}
+            clean = True  # every cell printable text, trimmed here (what ``indicator_read`` takes as it is)
             for key, c in items:
                 v = row[c] if c < n else None
                 # _indicator_cell's common case, inline: a table is hundreds of these
                 if v is not None:
-                    if v.__class__ is str and (v.isprintable() or not has_controls(v)) and \
-                            len(v) <= MAX_CELL_CHARS and REPLACEMENT not in v:
+                    if v.__class__ is str and v.isprintable() and len(v) <= MAX_CELL_CHARS and REPLACEMENT not in v:
                         v = v.strip() or None
-                    else:
+                    else:  # a line break, a number, a formula…: read the general way
                         v = _indicator_cell(block, profile, i, key, v, r, c)
+                        clean = False
                 values[key] = v
-            level1, level2 = values.get("level1"), values.get("level2")
+            level1 = read1 = values.get("level1")
+            level2 = read2 = values.get("level2")
             inherit1 = level1 is None and c1 is not None and _merged(grid, r, c1)
             inherit2 = level2 is None and c2 is not None and _merged(grid, r, c2)
             inferred = False
@@ -1401,7 +1412,8 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                                    table.header_row, first_col)
             name, target = values.get("name"), values.get("target")
             moved_to: dict[str, tuple[int, int]] | None = None
-            if level1 != values.get("level1") or level2 != values.get("level2"):
+            if level1 != read1 or level2 != read2:
+                clean = False  # a level taken from above or from the profile, not read from this row
                 cells = [(row[c] if c < n else None, r, c) if c is not None else (None, r, -1)
                          for c in map(cols.get, CORE)]
                 texts = [_source_text(v) for v, _, _ in cells]
@@ -1415,7 +1427,8 @@ def _template_rows(block: _Block, tables: list[_Table], period: Period | None, p
                 after = "｜".join(v or "（空）" for v in (level1, level2, name, target))
                 block.note(ROW_REPAIRED.finding(f"indicators[{i}]", before=before, after=after), r, first_col)
             if plain:
-                out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=table.period))
+                out.append(indicator_read(level1, level2, name, target, table.period) if clean else
+                           indicator_row(level1, level2, name, target, table.period))
             else:
                 _row_indicators(out, placed_at, (level1, level2, name, target), values, table.period, cols, r)
     block.findings[mark:mark] = unplaced
