@@ -121,3 +121,22 @@ def test_libreoffice_opens_the_spliced_workbook(tmp_path: Path) -> None:
     cal = CalamineWorkbook.from_path(str(resaved)).get_sheet_by_name(summary.FINDINGS_SHEET).to_python()
     message = summary.FINDINGS_HEADER.index("说明")
     assert [row[message] for row in cal[1:]] == [*AWKWARD, "二"]
+
+
+def test_data_sheets_are_deflated_at_their_level() -> None:
+    """The data sheets' parts are compressed at ``DATA_LEVEL`` (zlib's level for them; the ZipFile's own level does not
+    reach a part opened by its ZipInfo): the same bytes as zlib makes at that level."""
+    import io
+    import zlib
+
+    text = "".join(f"<row><c><v>{i}</v></c><c t=\"inlineStr\"><is><t>第{i}行 指标目标值</t></is></c></row>"
+                   for i in range(5000)).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z, z.open(summary._member("xl/worksheets/sheet3.xml", (1980, 1, 1, 0, 0, 0)),
+                                                "w") as fh:
+        fh.write(text)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as z:
+        info = z.getinfo("xl/worksheets/sheet3.xml")
+        assert z.read(info) == text and info.compress_type == zipfile.ZIP_DEFLATED
+    packer = zlib.compressobj(summary.DATA_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert info.compress_size == len(packer.compress(text) + packer.flush())
