@@ -33,6 +33,15 @@ def dumps(decl: Declaration) -> str:
     return decl.model_dump_json(indent=2) + "\n"
 
 
+_SERIALIZER = Declaration.__pydantic_serializer__
+
+
+def dumps_bytes(decl: Declaration) -> bytes:
+    """``dumps(decl)`` encoded as UTF-8, as a file holds it: pydantic's bytes as they come, without the round
+    trip through a ``str`` (a tenth of the JSON's cost for a large declaration)."""
+    return _SERIALIZER.to_json(decl, indent=2) + b"\n"
+
+
 def dumps_many(decls: Iterable[Declaration]) -> str:
     return _LIST.dump_json(list(decls), indent=2).decode() + "\n"
 

@@ -13,6 +13,7 @@ findings.csv; the JSON keeps the exact text.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 import re
 from collections.abc import Sequence
@@ -91,6 +92,7 @@ def _period(value: str | None, profile: str) -> str | None:
 
 _COLUMN_KEYS = tuple(COLUMNS)
 _COLUMNS_OF = operator.attrgetter(*_COLUMN_KEYS)
+_COLUMNS_HELD = operator.itemgetter(*_COLUMN_KEYS)  # from a model's ``__dict__``, where pydantic keeps its fields
 _PERIOD_AT = _COLUMN_KEYS.index("period")
 _TARGET_AT, _COMPARATOR_AT, _UNIT_AT = (_COLUMN_KEYS.index(k) for k in ("target", "comparator", "unit"))
 _AFTER_FORMULA = re.compile("\x00[" + re.escape("".join(_FORMULA_START)) + "]")  # a later field, joined
@@ -100,13 +102,14 @@ def _formula_cells(columns: Sequence[Sequence[str | None]]) -> list[tuple[int, i
     """The cells (row, column) of a table, given by its columns, that ``csv_field`` would neutralise, or None
     when some text is not valid UTF-8 as it stands (the caller then passes every field through ``csv_field``).
 
-    Every cell of a batch's tables passes here, so each column is checked in C as one joined text (empty
-    fields left out: they start nothing), and only a column where some field starts like a formula (a target
-    ``=100%``) is looked at field by field; a text holding a NUL may look like one, and is then looked at too,
-    never missed. ``join`` refuses a field that is not text (``TypeError``)."""
+    Every cell of a batch's tables passes here, so each column is checked in C as one joined text of its
+    different texts (a file's findings repeat its name, unit and sheet, a table its levels; empty fields left
+    out: they start nothing), and only a column where some field starts like a formula (a target ``=100%``)
+    is looked at field by field; a text holding a NUL may look like one, and is then looked at too, never
+    missed. ``join`` refuses a field that is not text (``TypeError``; ``dict`` one it cannot hash)."""
     cells: list[tuple[int, int]] = []
     for k, column in enumerate(columns):
-        joined = "\x00".join(filter(None, column))
+        joined = "\x00".join(filter(None, dict.fromkeys(column)))
         try:
             joined.encode("utf-8")
         except UnicodeEncodeError:
@@ -166,32 +169,37 @@ def _parsed(target: str | None, comparator: str | None, unit: str | None) -> Row
 def indicator_rows(file: str, sheet: str | None, decl: Declaration) -> list[Row]:
     """One row per indicator of a declaration (INDICATOR_HEADER), in the order the form lists them.
 
-    Every cell of every table passes here, so the work is done a column at a time where it can be: which
-    fields need ``csv_field`` (``_formula_cells``), the parsed view (``_parsed``), the periods' headings; a
-    row is then its cells as they stand."""
-    where = _where(file, sheet, decl)
-    table = list(map(_COLUMNS_OF, decl.indicators))
-    if not table:
+    Every cell of every table passes here, so the work is done a column at a time: which fields need
+    ``csv_field`` (``_formula_cells``), the parsed view (``_parsed``), the periods' headings; the rows are then
+    the columns zipped, in C."""
+    indicators = decl.indicators
+    if not indicators:
         return []
-    columns = list(zip(*table, strict=True))
+    where = _where(file, sheet, decl)
+    try:  # a model's fields as it holds them: a third of the cost of asking each by name
+        table = list(map(_COLUMNS_HELD, map(vars, indicators)))
+    except KeyError:
+        table = list(map(_COLUMNS_OF, indicators))
+    columns: list[Sequence[Any]] = list(zip(*table, strict=True))
     try:
         cells = _formula_cells(columns)
     except TypeError:  # a cell that is not text: never from the model, kept correct all the same
         cells = None
     if cells is None:
-        return [(*where, str(i), *_indicator(ind, decl.profile)) for i, ind in enumerate(decl.indicators, start=1)]
+        return [(*where, str(i), *_indicator(ind, decl.profile)) for i, ind in enumerate(indicators, start=1)]
     parsed = list(map(_parsed, columns[_TARGET_AT], columns[_COMPARATOR_AT], columns[_UNIT_AT]))
+    periods = columns[_PERIOD_AT]  # as the model holds them (a heading replaces any neutralised period)
     for i, k in cells:
-        table[i] = _neutralised(table[i], k)
-    periods = columns[_PERIOD_AT]
+        column = columns[k]
+        if not isinstance(column, list):
+            column = columns[k] = list(column)
+        column[i] = f"'{column[i]}"
     if periods.count(None) < len(periods):
         headings = _headings(decl.profile)
-        for i, period in enumerate(periods):
-            if period is not None:
-                row = table[i]
-                table[i] = (*row[:_PERIOD_AT], headings.get(period, period), *row[_PERIOD_AT + 1:])
-    return [(*where, n, *values, *view)
-            for n, values, view in zip(map(str, range(1, len(table) + 1)), table, parsed, strict=True)]
+        columns[_PERIOD_AT] = list(map(headings.get, periods, periods))
+    numbers = map(str, range(1, len(indicators) + 1))
+    # ``where`` repeated for every row: the numbers end the rows.
+    return list(zip(*map(itertools.repeat, where), numbers, *columns, *zip(*parsed, strict=True), strict=False))
 
 
 def declaration_row(file: str, sheet: str | None, decl: Declaration, json_name: str | None) -> Row:

@@ -15,11 +15,13 @@ too: a column narrower than its cap holds no text longer than itself.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .feedback import cell_link
 from .fields import HEADER
@@ -60,8 +62,9 @@ _WRAPPED = frozenset({"文件", UNIT, PROJECT, "说明", "字段", "规则", "�
 # What a text makes in a sheet's column, whichever row it is in: the text as written (``_sheet_text``), whether it
 # was cut, its width bound (two units a character, ``2 * len + 2``), its width + 2, whether it is measured in
 # any case (a wrapped column's text that may take several lines), the lines it takes there, and its cell's XML
-# after the format (``<c r="B\0"`` + format + this), with no format, and with its format in a row of several lines.
-_Cell = tuple[str, int, int, int, bool, int, str, str, str]
+# after the format (``<c r="B\0"`` + format + this), with no format, and with its format in a row of several lines;
+# last, what ``add_texts`` asks of a column in one number (``_stat``).
+_Cell = tuple[str, int, int, int, bool, int, str, str, str, int]
 # Texts remembered per column, then forgotten at once; longer texts are not remembered (they seldom repeat): a
 # sheet's memory stays under 1.6 kB an entry (the text, its cell three ways), a few MB for the two data sheets.
 _MEMO_TEXTS = 512
@@ -223,13 +226,18 @@ class Rows:
         t = _T_SPACE if text[:1].isspace() or text[-1:].isspace() else "<t>"
         body = f' t="inlineStr"><is>{t}{text if _SPECIAL.search(text) is None else _xml_text(text)}</t></is></c>'
         start = columns.starts[c]
-        return text, cut, bound, width + 2, force, lines, body, start + body, start + columns.tall[c] + body
+        return (text, cut, bound, width + 2, force, lines, body, start + body, start + columns.tall[c] + body,
+                _stat(width + 2, bound, force, lines, cut))
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
         """Render a row (values in the sheet's columns; links by column); returns the values as written.
 
         Whether the row takes several lines (and so its cells' formats) is known only at its end: the cells are
         written as the row before was, and again in the rare row that differs (``_cells``)."""
+        return self._add(row, {c: self._link(c, url) for c, url in links.items()} if links else None)
+
+    def _add(self, row: Sequence[Any], links: Mapping[int, tuple[str, str] | None] | None) -> list[Any]:
+        """``add`` with its links as ``link_parts`` makes them."""
         columns = self.columns
         widths, caps, memo, starts = self.widths, columns.caps, self._memo, columns.starts
         tall = columns.tall_last[0]
@@ -254,7 +262,7 @@ class Rows:
                     if cell[5] > lines:
                         lines = cell[5]
                 if links and c in links:
-                    parts = self._link(c, links[c])
+                    parts = links[c]
                     if parts is not None:
                         made.append((c, *parts))
                         pieces.append(f"{starts[c]}{_LINK_WRAP_S if tall else _LINK_S}{cell[6]}")
@@ -276,6 +284,102 @@ class Rows:
             xml = f'<row r="{ROW}">{"".join(pieces)}</row>'
         self.rows.append((xml, tuple(made)))
         return out
+
+    def add_texts(self, rows: Sequence[Sequence[str | None]],
+                  links: Mapping[int, Sequence[tuple[str, str] | None]] | None = None) -> None:
+        """Rows, each rendered as ``add`` renders it; rows of text (or nothing) a column at a time: a file's
+        hundreds of findings would otherwise cost a dozen steps a cell. ``links`` gives, for a linked column, each
+        row's link as ``link_parts`` makes it (None: none). Each column's texts are looked up in C (``map``); what
+        ``add`` works out as the rows pass (the widths, the lines a row takes) is worked out on the column, by the
+        same rule (``_grown``)."""
+        n = len(rows)
+        table = None
+        if n >= _FEW_ROWS:  # (a few rows cost less one by one)
+            try:
+                table = [(column, self._column_cells(c, column))
+                         for c, column in enumerate(zip(*rows, strict=True))]
+            except (TypeError, ValueError):  # a value that is not text, rows of other lengths: as ``add`` takes them
+                table = None
+        if table is None:
+            for i, row in enumerate(rows):
+                self._add(row, {c: these[i] for c, these in links.items()} if links else None)
+            return
+        columns = self.columns
+        lines: list[int] = [1] * n
+        many: list[list[int]] = []  # the lines of each cell, in the columns where some cell takes several
+        widths, caps = self.widths, columns.caps
+        for c, (_, cells) in enumerate(table):
+            stat = max(map(_STAT, cells))
+            if stat:  # a text's cell counts at least 2 (its width + 2); nothing's 0
+                self.filled |= 1 << c
+            width, cap = widths[c], caps[c]
+            if stat < _ODD:  # the common column: its widest text tells all
+                if width < cap and stat > width:
+                    widths[c] = stat if stat < cap else next(w for w in map(_WIDTH, cells) if w >= cap)
+            else:
+                if stat >= _CUT_BIT:  # some cell cut (or measured alone, which tells nothing of cuts)
+                    self.cut += sum(map(_CUT, cells))
+                widths[c] = _grown(width, cap, cells, stat, lines, many)
+        if many:
+            lines[:] = map(max, lines, *many)
+        # Each row's cells as a row of its height writes them: ``_Cell[7]`` in a row of one line, else ``[8]``.
+        talls = [height > 1 for height in lines]
+        kinds = [_TALL_AT if tall else _SHORT_AT for tall in talls]
+        pieces: list[Iterable[str]] = [list(map(_ROW_START.__getitem__, lines))]
+        made: list[list[Link | None]] = []
+        for c, (column, cells) in enumerate(table):
+            texts: list[str] = list(map(operator.getitem, cells, kinds))  # type: ignore[arg-type]
+            parts = links.get(c) if links else None
+            if parts is not None:
+                made.append(self._linked(c, column, cells, parts, talls, texts))
+            pieces.append(texts)
+        pieces.append(itertools.repeat("</row>", n))
+        xml = map("".join, zip(*pieces, strict=False))  # the closing tags repeated without end
+        if not made:
+            self.rows.extend(zip(xml, itertools.repeat((), n), strict=True))
+        elif all(None not in m for m in made):
+            self.rows.extend(zip(xml, zip(*made, strict=True), strict=True))
+        else:
+            self.rows.extend(zip(xml, (tuple(x for x in row if x is not None) for row in zip(*made, strict=True)),
+                                 strict=True))
+
+    def _column_cells(self, c: int, column: Sequence[str | None]) -> list[_Cell]:
+        """What each text of a column makes (``_Cell``; ``_NO_CELL`` for nothing), remembered as ``add`` does."""
+        seen = self._memo[c]
+        found: list[_Cell | None] = list(map(seen.get, column))  # type: ignore[arg-type]
+        if None not in found:  # every text remembered
+            return cast(list[_Cell], found)
+        cells = []
+        for value, cell in zip(column, found, strict=True):
+            if cell is None:
+                if value is None:
+                    cell = _NO_CELL
+                elif isinstance(value, str):
+                    cell = self._text_cell(c, value, seen)
+                else:
+                    raise TypeError(f"not text: {value!r}")
+            cells.append(cell)
+        return cells
+
+    def _linked(self, c: int, column: Sequence[str | None], cells: list[_Cell], parts: Sequence[tuple[str, str] | None],
+                talls: list[bool], texts: list[str]) -> list[Link | None]:
+        """A linked column's links (a text's only), its cells in ``texts`` styled as links where they have one."""
+        start = self.columns.starts[c]
+        styled = (f"{start}{_LINK_S}", f"{start}{_LINK_WRAP_S}")  # by whether the row takes several lines
+        if None not in parts and None not in column:  # every row linked: all in C
+            texts[:] = map(operator.add, map(styled.__getitem__, talls), map(_BODY, cells))
+            if parts[0] is parts[-1] and parts.count(parts[0]) == len(parts):  # the file's: one tuple, pickled once
+                return [(c, *cast(tuple[str, str], parts[0]))] * len(parts)
+            return list(zip(itertools.repeat(c), *zip(*cast(Sequence[tuple[str, str]], parts), strict=True),
+                            strict=False))
+        made: list[Link | None] = []
+        for i, (value, these) in enumerate(zip(column, parts, strict=True)):
+            if these is None or value is None:
+                made.append(None)
+                continue
+            made.append((c, *these))
+            texts[i] = styled[talls[i]] + cells[i][6]
+        return made
 
     def _text_cell(self, c: int, value: str, seen: dict[str, _Cell]) -> _Cell:
         cell = seen.get(value)
@@ -316,6 +420,59 @@ class Rows:
 
     def done(self) -> RenderedRows:
         return self.rows, self.widths, self.filled, self.cut
+
+
+def _stat(width: int, bound: int, force: bool, lines: int, cut: int) -> int:
+    """A cell's width (+2), or past ``_ODD`` if ``add`` measures it otherwise than by its width (``_grown``)."""
+    odd = (_IRREGULAR if width > bound and not force else 0) | (_MANY if lines > 1 else 0) | (_CUT_BIT if cut else 0)
+    return width | odd
+
+
+# Past any cell's width (Excel's 32,767 characters, 2.5 units at most). A column's cells are asked their largest
+# ``_stat``, not each one: a flag tells of all the column's cells only as the highest set, so those are ordered.
+_ODD = 1 << 20
+_MANY, _CUT_BIT, _IRREGULAR = _ODD, _ODD << 1, _ODD << 2  # some cell takes several lines; is cut; is measured alone
+# A column's cells as ``add_texts`` takes them apart; a cell with nothing (``_NO_CELL``) adds nothing to its row.
+_NO_CELL: _Cell = ("", 0, 0, 0, False, 1, "", "", "", 0)
+_CUT, _WIDTH, _LINES, _BODY, _STAT = (operator.itemgetter(i) for i in (1, 3, 5, 6, 9))
+_SHORT_AT, _TALL_AT = 7, 8
+_FEW_ROWS = 12  # fewer rows cost less one by one (measured: the same at 12)
+_ROW_START = ("", f'<row r="{ROW}">', *(f'<row r="{ROW}" ht="{row_height(n):g}" customHeight="1">'
+                                      for n in range(2, MAX_LINES + 1)))  # by the lines a row takes
+
+
+def _grown(width: int, cap: int, cells: list[_Cell], stat: int, lines: list[int], many: list[list[int]]) -> int:
+    """A column's width after its ``cells`` pass ``add`` one by one from ``width``, with the lines each takes
+    in its row added to ``many`` (or, where ``add`` measures a cell only as the width so far allows, raised in
+    ``lines`` one by one).
+
+    ``add`` measures a cell that may take several lines (``_Cell[4]``) and, below the cap, one whose bound
+    exceeds the width so far; it widens the column to a measured cell's width (+2) below the cap. A cell whose
+    width is within its bound (two units a character: all but runs of astral characters, which take 2.5) is
+    measured whenever it could widen the column, and takes several lines only if measured in any case: so the
+    width is the running maximum up to the first at or past the cap, and the lines are each cell's own. A
+    column holding any other cell (``_IRREGULAR``; ``stat``: its cells' ``_stat`` at most) is passed through one
+    by one."""
+    if stat >= _IRREGULAR:
+        for i, cell in enumerate(cells):
+            if cell[4] or (cell[2] > width and width < cap):
+                if width < cap and cell[3] > width:
+                    width = cell[3]
+                if cell[5] > lines[i]:
+                    lines[i] = cell[5]
+        return width
+    column_lines = list(map(_LINES, cells))
+    if max(column_lines) > 1:
+        many.append(column_lines)
+    if width >= cap:
+        return width
+    widths: list[int] = list(map(_WIDTH, cells))
+    most = max(widths)
+    if most <= width:
+        return width
+    if most < cap:
+        return most
+    return next(w for w in widths if w >= cap)
 
 
 def _sheet_text(value: str) -> tuple[str, int]:
@@ -409,3 +566,49 @@ def cell_url(link_base: str | None, shown: str, sheet: str | None, cell: str | N
     if base is None or not sheet or not cell:
         return None
     return f"{base}#{cell_link(sheet, cell)}"
+
+
+class FileLinks:
+    """One file's links as ``link_parts`` makes them, to the file (``file``) and into its cells (``cell``): a
+    file's findings each link to a cell of it, so the file's part is worked out once and a cell's link is its
+    escaped reference. Where that would not be exactly ``link_parts(cell_url(…))`` (a ``/`` or ``#`` that
+    XlsxWriter's parser reads, a reference past Excel's limit), the URL is parsed as ``link_parts`` does."""
+
+    def __init__(self, link_base: str | None, shown: str) -> None:
+        self.url = file_url(link_base, shown)
+        self.file = link_parts(self.url) if self.url is not None else None
+        head = self.url[9:].replace("file://", "", 1).replace("/", "\\") if self.url is not None else ""
+        # The cells' links share the file's target when the URL holds no "#" before theirs: as link_parts reads it.
+        self._plain = self.url is not None and "#" not in self.url and len(head) >= 2
+        self._target = _file_target(head) if self._plain else None
+
+    def cells(self, sheet: str | None, cells: Sequence[str | None]) -> list[tuple[str, str] | None]:
+        """``cell`` for each of ``cells`` on one sheet: the sheet's part of the reference worked out once, and the
+        cells' own parts (``D19``) checked together, in C."""
+        if self.url is None or not sheet or not cells:
+            return [None] * len(cells)
+        sheet_part = "'{}'!".format(sheet.replace("'", "''"))  # as ``cell_link`` begins
+        joined = "".join(cast(Sequence[str], cells)) if None not in cells and "" not in cells else "/"
+        if (not self._plain or "/" in sheet_part or "/" in joined
+                or len(sheet_part) + max(map(len, cells)) > _url_limit() // 2  # type: ignore[arg-type]
+                or _ATTRIBUTE_SPECIAL.search(joined) is not None):
+            return [self.cell(sheet, cell) for cell in cells]
+        if self._target is None:
+            return [None] * len(cells)
+        if _ATTRIBUTE_SPECIAL.search(sheet_part) is not None:
+            sheet_part = xml_attribute(sheet_part)
+        head = f' location="{sheet_part}'
+        return list(zip(itertools.repeat(self._target), [f'{head}{cell}"' for cell in cells]))
+
+    def cell(self, sheet: str | None, cell: str | None) -> tuple[str, str] | None:
+        """``link_parts(cell_url(link_base, shown, sheet, cell))``."""
+        if self.url is None or not sheet or not cell:
+            return None
+        anchor = cell_link(sheet, cell)
+        if not self._plain or "/" in anchor or len(anchor) > _url_limit() // 2:
+            return link_parts(f"{self.url}#{anchor}")
+        if self._target is None:
+            return None
+        if _ATTRIBUTE_SPECIAL.search(anchor) is not None:
+            anchor = xml_attribute(anchor)
+        return self._target, f' location="{anchor}"'

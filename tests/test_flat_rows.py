@@ -90,3 +90,29 @@ def test_csv_rows_change_only_what_csv_field_changes() -> None:
     assert csv_rows(plain) is plain  # nothing to change: the rows themselves
     damaged = [("a\udcff", "=1"), ("b", None)]
     assert [list(r) for r in csv_rows(damaged)] == [["a\\udcff", "'=1"], ["b", None]]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_csv_lines_are_csv_writer_s(seed: int) -> None:
+    """``csv_bytes`` (tables joined in C, a row with a field to quote written by ``csv.writer``) writes what
+    ``csv.writer`` writes, for the fields a table can hold: commas, quotes, line breaks, NULs, empty texts and
+    nothing, and what is not text at all; rows of one field (quoted when empty) and of different lengths."""
+    import csv
+    import io
+    import random
+    from decimal import Decimal
+
+    from converter.fragments import csv_bytes
+
+    draw = random.Random(seed)
+    fields: list[object] = [*AWKWARD, None, None, "a,b", 'say "hi"', "两行\r\n文字", "\n", "\r", ",", '"', "长" * 50]
+    plain: list[object] = ["a", "表", None, "", "≥95%", " x "]
+    for width in (1, 2, 5, 24):
+        for pool in (plain, fields, [*plain, 3, Decimal("1.50"), 2.5, True]):
+            rows = [[draw.choice(pool) for _ in range(width)] for _ in range(draw.choice((1, 3, 40)))]
+            for table in (rows, [*rows, rows[0][:-1] or [None, None]], [*rows, []]):
+                text = io.StringIO()
+                csv.writer(text).writerows(table)
+                assert csv_bytes(table) == text.getvalue().encode("utf-8"), table
+                assert csv_bytes(iter(table)) == csv_bytes(table)
+    assert csv_bytes([]) == b""

@@ -13,7 +13,19 @@ from xlsxwriter.url import Url
 
 from converter import sheet_rows, summary
 from converter.bulk import FileOutcome, Writer
-from converter.sheet_rows import EXCEL_MAX_CHARS, STYLE, Columns, Rows, link_parts, render, xml_attribute
+from converter.fragments import finding_sheet_rows
+from converter.sheet_rows import (
+    EXCEL_MAX_CHARS,
+    STYLE,
+    Columns,
+    FileLinks,
+    Rows,
+    cell_url,
+    file_url,
+    link_parts,
+    render,
+    xml_attribute,
+)
 
 URLS = ["external:../收到/sub/a b.xlsx", "external:../收到/sub/a b.xlsx#'It''s'!D19", "external:C:/x/y.xlsx#'a'!A1",
         "external://srv/share/a.xlsx", "external:./a.xlsx", "external:a%20b.xlsx#'s'!A1",
@@ -124,3 +136,115 @@ def test_a_row_renders_the_same_after_any_other() -> None:
             expected = [render(columns, w, {0: f"external:../收到/{w[0]}"}) for w in written]
             assert rows.done()[0] == expected
     assert {'ht="' in xml for xml, _ in expected} == {True, False}
+
+
+# Texts a finding's cells carry, the awkward ones included: several lines, spaces at an end, XML's characters, the
+# ``_xHHHH_`` escape, runs of astral characters (wider than two units a character: measured otherwise), a text
+# past Excel's cell limit, the empty text, nothing.
+_TEXTS = ["a.xlsx", "sub/" + "长" * 30 + ".xlsx", "第一行\n第二行\n第三行", " 前后空格 ", "a < b & c \"q\"", "_x0041_",
+          "😀" * 9, "😀" * 40, "说明" * 40, "D19", "", None, "长" * (EXCEL_MAX_CHARS + 5)]
+_WEIGHTS = [1 if "😀" not in (t or "") else .1 for t in _TEXTS]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_added_at_once_render_as_each_added_alone(seed: int) -> None:
+    """``Rows.add_texts`` (a file's findings a column at a time) gives what ``Rows.add`` gives row by row: the
+    same XML, links, widths, filled columns and cut cells, with texts remembered or not, links on some rows."""
+    import random
+
+    draw = random.Random(seed)
+    columns = Columns(summary.FINDINGS_HEADER)
+    width = len(columns.header)
+    checked = 0
+    for length in (1, 7, 12, 60):
+        rows = [tuple(draw.choices(_TEXTS, _WEIGHTS)[0] for _ in range(width)) for _ in range(length)]
+        if seed % 2:  # runs of one file and sheet, as a file's findings come
+            rows = [(rows[0][0], rows[0][1], *r[2:]) for r in rows]
+        urls = [{c: f"external:../收到/{r[c]}#'s'!A{i}" for c in (0, 4) if r[c] is not None and draw.random() < .8}
+                for i, r in enumerate(rows)]
+        parts = {c: [link_parts(u[c]) if c in u else None for u in urls] for c in (0, 4)}
+        for warm in (False, True):
+            if not warm:
+                for texts in columns.memo:
+                    texts.clear()
+            one = Rows(columns)
+            for row, links in zip(rows, urls, strict=True):
+                one.add(row, links)
+            at_once = Rows(columns)
+            at_once.add_texts(rows, parts)
+            assert at_once.done() == one.done()
+            # ``render`` agrees (but on a run of astral characters, which ``add`` may leave unmeasured: the
+            # two units a character it bounds a width by are 2.5 there; ``add_texts`` follows ``add``).
+            plain = [i for i, r in enumerate(rows) if not any(v and "😀" in v for v in r)]
+            assert [one.done()[0][i][0] for i in plain] == [
+                render(columns, _written(rows[i]), urls[i])[0] for i in plain]
+            checked += len(plain)
+    assert checked
+
+
+def _written(row: tuple[str | None, ...]) -> list[str | None]:
+    return [v if v is None or len(v) <= EXCEL_MAX_CHARS else sheet_rows._sheet_text(v)[0] for v in row]
+
+
+def test_rows_added_at_once_may_hold_any_value() -> None:
+    """Rows with numbers, or of other lengths, go one by one as ``add`` takes them."""
+    columns = summary.SUMMARY_COLUMNS
+    money = min(columns.money)
+    rows = [tuple(Decimal(i) if c == money else f"x{i}" for c in range(len(columns.header))) for i in range(12)]
+    for table in (rows, [*rows, rows[0][:3]]):
+        one = Rows(columns)
+        for row in table:
+            one.add(row)
+        at_once = Rows(columns)
+        at_once.add_texts(table)  # type: ignore[arg-type]
+        assert at_once.done() == one.done()
+
+
+_SHEETS = ["表1", "It's", "a&b<c>\"d\"", "x/y", "file:x", "长" * 1100, "#"]
+_CELLS = ["D19", "第9行", "A1&", "a/b", "", None, "x" * 1100]
+
+
+@pytest.mark.parametrize("link_base", ["../收到", "", "file:///C:/收到", "C:/a#b", "x", None])
+@pytest.mark.parametrize("shown", ["sub/a b.xlsx", "a", "a.xlsx", "b%20.xlsx", "d" * 2100])
+def test_a_file_s_links_are_link_parts_of_its_urls(link_base: str | None, shown: str) -> None:
+    links = FileLinks(link_base, shown)
+    url = file_url(link_base, shown)
+    assert links.file == (link_parts(url) if url else None)
+    for sheet in [*_SHEETS, None, ""]:
+        expected = [link_parts(u) if (u := cell_url(link_base, shown, sheet, c)) else None for c in _CELLS]
+        assert [links.cell(sheet, c) for c in _CELLS] == expected
+        assert links.cells(sheet, _CELLS) == expected
+        assert links.cells(sheet, _CELLS[:1]) == expected[:1]  # a run that takes the joined path
+
+
+def test_a_file_s_findings_render_as_each_added_with_its_links() -> None:
+    """``finding_sheet_rows`` (links made a file and a sheet at a time) against ``Rows.add`` with ``finding_links``,
+    over files and sheets of every kind, rows without a file or cell among them."""
+    findings = [(f, "单位", "项目", s, c, "字段", "警告", "I010", "说明", "indicators[0].name")
+                for f in ("a.xlsx", "", None, "sub/b#.xlsx", "c.xlsx") for s in ("表1", None, "x/y", "It's")
+                for c in ("D19", None, "第9行", "")]
+    for link_base in ("../收到", None, ""):
+        for rows in (findings, findings[:16], [r for r in findings if r[3] == "表1" and r[4]]):  # all; one file's
+            one = Rows(summary.FINDINGS_COLUMNS)
+            for row in rows:
+                one.add(row, summary.finding_links(link_base, row))
+            assert finding_sheet_rows(rows, link_base) == one.done()
+    assert finding_sheet_rows([], "") == Rows(summary.FINDINGS_COLUMNS).done()
+
+
+def test_rows_added_at_once_measure_astral_runs_as_add_does() -> None:
+    """A run of astral characters is wider than the two units a character ``add`` bounds a text by: after a text
+    that widened the column past that bound, ``add`` leaves it unmeasured (one line, no wider); ``add_texts``
+    must follow it there, and measure it where ``add`` does."""
+    columns = Columns(summary.FINDINGS_HEADER)
+    path = summary.FINDINGS_HEADER.index("字段路径")  # wraps at 22
+    runs = ["😀" * 9, "x" * 19, "😀" * 9, "x" * 30, "😀" * 9]
+    rows = [tuple(run if c == path else "a" for c in range(len(columns.header))) for run in runs]
+    one = Rows(columns)
+    for row in rows:
+        one.add(row)
+    at_once = Rows(columns)
+    at_once.add_texts(rows)
+    assert at_once.done() == one.done()
+    heights = ['ht="' in xml for xml, _ in one.done()[0]]
+    assert heights[0] and not heights[2]  # measured first, not after the column grew past its bound
