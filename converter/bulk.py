@@ -565,7 +565,7 @@ class Writer:
         self._findings.write(made.findings_csv)
         for severity, code, unit, n in made.tally:
             self.book.count_findings(severity, code, unit, n)
-        self.book.findings.take(made.findings)
+        self.book.findings.take_packed(made.findings)
 
     def skip(self, entry: Entry) -> None:
         """A file listed but not read: a row of its own, with the reason as its status."""

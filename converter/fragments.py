@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .flat import csv_rows
-from .sheet_rows import FileLinks, RenderedRows, Rows
+from .sheet_rows import FileLinks, PackedRows, RenderedRows, Rows, packed
 from .summary import (
     F_CELL,
     F_CODE,
@@ -40,7 +40,7 @@ class Fragments:
     findings_csv: bytes
     indicators_csv: bytes
     declarations_csv: bytes
-    findings: RenderedRows  # the 问题清单 rows
+    findings: PackedRows  # the 问题清单 rows, compressed (many a file: the workers compress them, not the parent)
     summary: RenderedRows  # the 汇总 rows, one a declaration
     tally: list[Tally]  # the findings counted for the overview: the parent needs no finding itself
 
@@ -115,7 +115,7 @@ def render_outcome(outcome: FileOutcome, link_base: str | None) -> Fragments:
         finding_csv(outcome.findings),
         csv_bytes(row for d in outcome.declarations for row in d.indicators),
         csv_bytes(d.flat for d in outcome.declarations if d.flat),
-        finding_sheet_rows(outcome.findings, link_base), summary.done(), finding_tally(outcome.findings))
+        packed(finding_sheet_rows(outcome.findings, link_base)), summary.done(), finding_tally(outcome.findings))
 
 
 _LINK_PLACE = operator.itemgetter(F_FILE, F_SHEET, F_CELL)  # a finding's columns its links are made of, in C

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal
 
+from .deflate import LEVEL, Member, Piece, crc32_combine, deflated, inflated
 from .fields import BUDGET_FIELDS, HEADER
 from .findings import SEVERITY_LABELS, Severity
 from .flat import printable as clean
@@ -37,11 +38,12 @@ from .sheet_rows import (
     CAPS,
     EXCEL_MAX_CHARS,
     PROJECT,
-    ROW,
     STYLE,
     STYLES,
     UNIT,
     Columns,
+    Link,
+    PackedRows,
     RenderedRows,
     Rows,
     SheetRow,
@@ -159,10 +161,11 @@ def _relationship(rid: int, target: str) -> str:
 
 
 class _Sheet:
-    """One data sheet as the parent keeps it: rows rendered by the workers (``sheet_rows``), numbered here into a
-    spill file, their links into two more (the ``<hyperlink>`` elements and their relationships); widths merged
-    as rows pass. At ``close`` XlsxWriter lays the sheet out (header, widths, filter, print setup) and the rows
-    are spliced in (``_assemble``). 汇总's rows are held (``hold``) until the cross-file findings are counted in."""
+    """One data sheet as the parent keeps it: rows rendered by the workers (``sheet_rows``), compressed (by the
+    workers, for the many rows of 问题清单: ``take_packed``) into a spill file, their links numbered here into two
+    more (the ``<hyperlink>`` elements and their relationships); widths merged as rows pass. At ``close``
+    XlsxWriter lays the sheet out (header, widths, filter, print setup) and the rows are spliced in as they are
+    (``_assemble``). 汇总's rows are held (``hold``) until the cross-file findings are counted in."""
 
     def __init__(self, book: SummaryWorkbook, name: str, columns: Columns, spill: Path, held: bool = False) -> None:
         self.book, self.name, self.columns = book, name, columns
@@ -174,6 +177,7 @@ class _Sheet:
         # A link's relationship is shared with the other links to the same file (a file's findings all link to it):
         # the targets of the latest rows are remembered, a few hundred at most.
         self._rids: dict[str, int] = {}
+        self.crc = self.size = 0  # of the rows in the spill file, uncompressed
         self._paths = [spill.with_name(f"{spill.name}.{kind}") for kind in ("rows", "links", "rels", "held")]
         self._rows, self._links, self._rels = (open(p, "xb") for p in self._paths[:3])
         self._held: BinaryIO | None = open(self._paths[3], "xb") if held else None
@@ -193,6 +197,25 @@ class _Sheet:
         self.merge(widths, filled, cut)
         self.write(rows)
 
+    def take_packed(self, packed: PackedRows) -> None:
+        """A file's rows as a worker rendered and compressed them: the piece goes to the spill file as it is, only
+        the links are numbered here. Rows past Excel's limits take the row-by-row way (``write``)."""
+        piece, row_links, widths, filled, cut = packed
+        self.merge(widths, filled, cut)
+        if self.count + len(row_links) > self.book.max_rows - 2 \
+                or self.links + sum(map(len, row_links)) > EXCEL_MAX_LINKS:
+            self.write(zip(_rows_of(inflated(piece)), row_links, strict=True))
+            return
+        anchors: list[str] = []
+        rels: list[str] = []
+        first = self.count + 2  # the sheet's row of the piece's first (the header is row 1)
+        for k, links in enumerate(row_links):
+            if links:
+                self._number(links, str(first + k), anchors, rels)
+        self.count += len(row_links)
+        self._add_piece(piece)
+        self._flush([], anchors, rels)
+
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
         """A row rendered here (the parent's own rows: files not read, cross-file findings)."""
         rows = Rows(self.columns, remember=False)
@@ -201,41 +224,53 @@ class _Sheet:
         return out
 
     def write(self, rows: Iterable[SheetRow], chunk: int = 512) -> None:
-        """Rendered rows, numbered, with a write per spill file for every ``chunk`` rows (a file with hundreds of
-        findings would otherwise cost the parent a few writes a row). Past Excel's row limit a row is counted,
-        not written (the sheet's last row says so); past its links a sheet, a cell keeps its text without the
-        link."""
+        """Rendered rows, compressed here a ``chunk`` of rows at a time, their links numbered. Past Excel's row limit
+        a row is counted, not written (the sheet's last row says so); past its links a sheet, a cell keeps its text
+        without the link."""
         texts: list[str] = []
         anchors: list[str] = []
         rels: list[str] = []
-        letters, limit = self.columns.letters, self.book.max_rows - 2  # the header's row, and the note on cuts
+        limit = self.book.max_rows - 2  # the header's row, and the note on cuts
         for xml, links in rows:
             if self.count >= limit:
                 self.cut_rows += 1
                 continue
             self.count += 1
-            number = str(self.count + 1)
             if links:
                 room = EXCEL_MAX_LINKS - self.links
                 if len(links) > room:
                     xml = unlinked(self.columns, xml, {c for c, _, _ in links[max(room, 0):]})
                     links = links[:max(room, 0)]
-                for c, target, location in links:
-                    self.links += 1
-                    rid = self._rids.get(target)
-                    if rid is None:
-                        if len(self._rids) >= _TARGETS_KEPT:
-                            self._rids.clear()
-                        rid = self._rids[target] = self.rels = self.rels + 1
-                        rels.append(_relationship(rid, target))
-                    anchors.append(_anchor(letters[c] + number, rid, location))
-            texts.append(xml.replace(ROW, number))
+                self._number(links, str(self.count + 1), anchors, rels)
+            texts.append(xml)
             if len(texts) >= chunk:
                 self._flush(texts, anchors, rels)
         self._flush(texts, anchors, rels)
 
+    def _number(self, links: Sequence[Link], number: str, anchors: list[str], rels: list[str]) -> None:
+        """A row's links as the sheet holds them, the row being ``number``: an anchor each, and a relationship for
+        each target not among the latest rows' (``_rids``)."""
+        letters, rids = self.columns.letters, self._rids
+        for c, target, location in links:
+            self.links += 1
+            rid = rids.get(target)
+            if rid is None:
+                if len(rids) >= _TARGETS_KEPT:
+                    rids.clear()
+                rid = rids[target] = self.rels = self.rels + 1
+                rels.append(_relationship(rid, target))
+            anchors.append(_anchor(letters[c] + number, rid, location))
+
+    def _add_piece(self, piece: Piece) -> None:
+        self._rows.write(piece.data)
+        self.crc = crc32_combine(self.crc, piece.crc, piece.size)
+        self.size += piece.size
+
     def _flush(self, texts: list[str], anchors: list[str], rels: list[str]) -> None:
-        for fh, parts in ((self._rows, texts), (self._links, anchors), (self._rels, rels)):
+        if texts:
+            self._add_piece(deflated("".join(texts).encode()))
+            texts.clear()
+        for fh, parts in ((self._links, anchors), (self._rels, rels)):
             if parts:
                 fh.write("".join(parts).encode())
                 parts.clear()
@@ -294,11 +329,12 @@ class _Sheet:
         links_at = _after_links.search(text, header_end)
         assert links_at is not None
         rows_path, links_path, rels_path = self._paths[:3]
-        big = os.path.getsize(rows_path) + os.path.getsize(links_path) > 1 << 30
+        big = self.size + os.path.getsize(links_path) > 1 << 30
         member = _member(info.filename, info.date_time)
         with out.open(member, "w", force_zip64=big) as fh:
             fh.write(text[:header_end].encode("utf-8"))
-            _copy(rows_path, fh)
+            with open(rows_path, "rb") as rows:
+                Member(fh).splice_file(rows, self.crc, self.size)
             fh.write(text[header_end:links_at.start()].encode("utf-8"))
             if self.links:
                 fh.write(b"<hyperlinks>")
@@ -323,7 +359,7 @@ _after_links = re.compile(r"<printOptions|<pageMargins|<pageSetup|<headerFooter|
                           r"<picture|<oleObjects|<controls|<webPublishItems|<tableParts|<extLst|</worksheet>")
 
 
-DATA_LEVEL = 1  # the data sheets' compression: fast, as their many rows need; the rest of the workbook is small
+DATA_LEVEL = LEVEL  # the data sheets' compression: fast, as their many rows need; the rest of the workbook is small
 
 
 def _member(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
@@ -339,6 +375,12 @@ def _member(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfil
 def _rels_part(part: str) -> str:
     folder, name = part.rsplit("/", 1)
     return f"{folder}/_rels/{name}.rels"
+
+
+def _rows_of(piece_text: bytes) -> list[str]:
+    """A piece's rows one by one (a row's text holds no "</row>": it is escaped)."""
+    parts = piece_text.decode("utf-8").split("</row>")
+    return [f"{part}</row>" for part in parts[:-1]]
 
 
 def _copy(path: Path, out: IO[bytes]) -> None:

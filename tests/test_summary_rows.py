@@ -14,7 +14,7 @@ from python_calamine import CalamineWorkbook
 
 from converter import summary
 from converter.bulk import FileOutcome, WriteJson, Writer, process_file
-from converter.sheet_rows import ROW, STYLES, Columns, Rows
+from converter.sheet_rows import STYLES, Columns, Rows
 
 from . import lo
 
@@ -107,11 +107,21 @@ def test_styles_are_numbered_as_the_rows_name_them(tmp_path: Path) -> None:
     assert list(STYLES)[:2] == ["bold", "heading"]
 
 
-def test_rows_render_with_a_row_mark_only(tmp_path: Path) -> None:
-    rows = Rows(Columns(("文件", "说明")))
-    rows.add(["a.xlsx", "x" * 100])
-    ((xml, links),) = rows.done()[0]
-    assert xml.count(ROW) == 3 and not links and 'ht="30"' in xml
+def test_rows_name_no_cell_and_a_blank_keeps_its_column(tmp_path: Path) -> None:
+    """A worker does not know where its rows will land: a row names no row or cell (each follows the one before),
+    a blank column before a filled one is an empty cell; read back, each value is in its column."""
+    rows = Rows(Columns(("文件", "单位", "工作表", "说明")))
+    rows.add(["a.xlsx", None, None, "x" * 100])
+    rows.add([None, "某单位", None, "短"])
+    (xml, links), (second, _) = rows.done()[0]
+    assert " r=" not in xml + second and xml.count("<c/>") == 2 and not links and 'ht="30"' in xml
+    book = _write(tmp_path / "out", [_outcome("a.xlsx", ["一"]), FileOutcome("b.txt", findings=[
+        ("b.txt", None, None, None, None, None, "错误", "F003", "没有申报表", None)])])
+    ws = openpyxl.load_workbook(book)[summary.FINDINGS_SHEET]
+    last = [c.value for c in ws[ws.max_row]]
+    assert last[:7] == ["b.txt", None, None, None, None, None, "错误"] and last[8] == "没有申报表"
+    cal = CalamineWorkbook.from_path(str(book)).get_sheet_by_name(summary.FINDINGS_SHEET).to_python()
+    assert cal[-1][:7] == ["b.txt", "", "", "", "", "", "错误"] and len(cal) == ws.max_row
 
 
 def test_libreoffice_opens_the_spliced_workbook(tmp_path: Path) -> None:
