@@ -105,7 +105,7 @@ class OutputFailed(BulkRefused):
 class DeclarationOut:
     sheet: str | None
     json_name: str
-    json_text: str | None  # None once a local worker has written it
+    json_bytes: bytes | None  # the JSON file's bytes; None once a local worker has written it
     summary: tuple[Any, ...]  # its 汇总 row (SUMMARY_HEADER), amounts as Decimal
     flat: tuple[str | None, ...] = ()  # its declarations.csv row
     indicators: list[tuple[str | None, ...]] = field(default_factory=list)  # its indicators.csv rows
@@ -241,7 +241,7 @@ def process_file(path: str, rel: str, profile: str | None = None,
         summary = (shown, d.sheet, decl.profile, *(get_field(decl, p) for p in SUMMARY_FIELDS), errors, warnings,
                    status_of(errors, warnings), name)
         outcome.declarations.append(DeclarationOut(
-            d.sheet, name, canonical.dumps(decl), summary, declaration_row(shown, d.sheet, decl, name),
+            d.sheet, name, canonical.dumps_bytes(decl), summary, declaration_row(shown, d.sheet, decl, name),
             indicator_rows(shown, d.sheet, decl), cross_key(decl)))
         outcome.findings.extend(finding_row(f, decl.unit_name, decl.profile) for f in found)
     if not result.declarations:
@@ -295,9 +295,9 @@ def _write_files(folder: Path, outcome: FileOutcome) -> None:
     """Create the outcome's JSON files and marked-up copies still held as text or bytes, and let go of them: in
     a local worker (``WriteJson``), or in the parent for what a Dask worker sent (``Writer.add``)."""
     for d in outcome.declarations:
-        if d.json_text is not None:
-            create_bytes(_staged(folder, d.json_name), d.json_text.encode("utf-8"))
-            d.json_text = None
+        if d.json_bytes is not None:
+            create_bytes(_staged(folder, d.json_name), d.json_bytes)
+            d.json_bytes = None
     for i, (name, data) in enumerate(outcome.feedback):
         if data is not None:
             create_bytes(_staged(folder, name), data)
