@@ -765,7 +765,7 @@ PHASES: list[tuple[str, list[tuple[str, str]]]] = [
     ("locate/read", [("converter.readers.locate", "locate_forms")]),
     ("model", [("converter.fields", "declaration_from"), ("converter.model", "<validators>")]),
     ("rules", [("converter.rules", "check"), ("converter.reading", "form_findings")]),
-    ("JSON text", [("converter.canonical", "dumps")]),
+    ("JSON text", [("converter.canonical", "dumps_bytes")]),
     ("JSON file", [("converter.atomic", "create_bytes")]),
     ("flat rows", [("converter.flat", "declaration_row"), ("converter.flat", "indicator_rows"),
                    ("converter.crossfile", "cross_key"), ("converter.bulk", "finding_row")]),

@@ -66,10 +66,10 @@ _WRAPPED = frozenset({"文件", UNIT, PROJECT, "说明", "字段", "规则", "�
 
 
 # What a text makes in a sheet's column, whichever row it is in: the text as written (``_sheet_text``), whether it
-# was cut, its width bound (two units a character, ``2 * len + 2``), its width + 2, whether it is measured in
-# any case (a wrapped column's text that may take several lines), the lines it takes there, and its cell's XML
-# after the format (``<c`` + format + this), with no format, and with its format in a row of several lines;
-# last, what ``add_texts`` asks of a column in one number (``_stat``).
+# was cut, its width bound (two units a character, ``2 * len + 2``, never below its width + 2), its width + 2,
+# whether it is measured in any case (a wrapped column's text that may take several lines), the lines it takes
+# there, and its cell's XML after the format (``<c`` + format + this), with no format, and with its format in a
+# row of several lines; last, what ``add_texts`` asks of a column in one number (``_stat``).
 _Cell = tuple[str, int, int, int, bool, int, str, str, str, int]
 # Texts remembered per column, then forgotten at once; longer texts are not remembered (they seldom repeat): a
 # sheet's memory stays under 1.6 kB an entry (the text, its cell three ways), a few MB for the two data sheets.
@@ -231,7 +231,7 @@ class Rows:
             width = text_width(text)
         columns = self.columns
         cap = columns.caps[c]
-        bound = 2 * len(text) + 2
+        bound = max(2 * len(text), width) + 2  # two units a character, but astral ones take 2.5
         if not columns.wrapped[c]:
             force, lines = False, 1
         elif "\n" in text:
@@ -242,7 +242,7 @@ class Rows:
         body = f' t="inlineStr"><is>{t}{text if _SPECIAL.search(text) is None else _xml_text(text)}</t></is></c>'
         start = columns.starts[c]
         return (text, cut, bound, width + 2, force, lines, body, start + body, start + columns.tall[c] + body,
-                _stat(width + 2, bound, force, lines, cut))
+                _stat(width + 2, lines, cut))
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
         """Render a row (values in the sheet's columns; links by column); returns the values as written.
@@ -333,9 +333,9 @@ class Rows:
                 if width < cap and stat > width:
                     widths[c] = stat if stat < cap else next(w for w in map(_WIDTH, cells) if w >= cap)
             else:
-                if stat >= _CUT_BIT:  # some cell cut (or measured alone, which tells nothing of cuts)
+                if stat >= _CUT_BIT:  # some cell cut
                     self.cut += sum(map(_CUT, cells))
-                widths[c] = _grown(width, cap, cells, stat, lines, many)
+                widths[c] = _grown(width, cap, cells, many)
         if many:
             lines[:] = map(max, lines, *many)
         # Each row's cells as a row of its height writes them: ``_Cell[7]`` in a row of one line, else ``[8]``.
@@ -439,16 +439,15 @@ class Rows:
         return self.rows, self.widths, self.filled, self.cut
 
 
-def _stat(width: int, bound: int, force: bool, lines: int, cut: int) -> int:
-    """A cell's width (+2), or past ``_ODD`` if ``add`` measures it otherwise than by its width (``_grown``)."""
-    odd = (_IRREGULAR if width > bound and not force else 0) | (_MANY if lines > 1 else 0) | (_CUT_BIT if cut else 0)
-    return width | odd
+def _stat(width: int, lines: int, cut: int) -> int:
+    """A cell's width (+2), past ``_ODD`` if it takes several lines or was cut (``_grown``)."""
+    return width | (_MANY if lines > 1 else 0) | (_CUT_BIT if cut else 0)
 
 
 # Past any cell's width (Excel's 32,767 characters, 2.5 units at most). A column's cells are asked their largest
 # ``_stat``, not each one: a flag tells of all the column's cells only as the highest set, so those are ordered.
 _ODD = 1 << 20
-_MANY, _CUT_BIT, _IRREGULAR = _ODD, _ODD << 1, _ODD << 2  # some cell takes several lines; is cut; is measured alone
+_MANY, _CUT_BIT = _ODD, _ODD << 1  # some cell takes several lines; is cut
 # A column's cells as ``add_texts`` takes them apart; a cell with nothing (``_NO_CELL``) adds nothing to its row.
 _NO_CELL: _Cell = ("", 0, 0, 0, False, 1, "", GAP, GAP, 0)
 _CUT, _WIDTH, _LINES, _BODY, _STAT = (operator.itemgetter(i) for i in (1, 3, 5, 6, 9))
@@ -458,26 +457,15 @@ _ROW_START = ("", "<row>", *(f'<row ht="{row_height(n):g}" customHeight="1">'
                              for n in range(2, MAX_LINES + 1)))  # by the lines a row takes
 
 
-def _grown(width: int, cap: int, cells: list[_Cell], stat: int, lines: list[int], many: list[list[int]]) -> int:
-    """A column's width after its ``cells`` pass ``add`` one by one from ``width``, with the lines each takes
-    in its row added to ``many`` (or, where ``add`` measures a cell only as the width so far allows, raised in
-    ``lines`` one by one).
+def _grown(width: int, cap: int, cells: list[_Cell], many: list[list[int]]) -> int:
+    """A column's width after its ``cells`` pass ``add`` one by one from ``width``, with the lines each takes in
+    its row added to ``many``.
 
     ``add`` measures a cell that may take several lines (``_Cell[4]``) and, below the cap, one whose bound
-    exceeds the width so far; it widens the column to a measured cell's width (+2) below the cap. A cell whose
-    width is within its bound (two units a character: all but runs of astral characters, which take 2.5) is
-    measured whenever it could widen the column, and takes several lines only if measured in any case: so the
-    width is the running maximum up to the first at or past the cap, and the lines are each cell's own. A
-    column holding any other cell (``_IRREGULAR``; ``stat``: its cells' ``_stat`` at most) is passed through one
-    by one."""
-    if stat >= _IRREGULAR:
-        for i, cell in enumerate(cells):
-            if cell[4] or (cell[2] > width and width < cap):
-                if width < cap and cell[3] > width:
-                    width = cell[3]
-                if cell[5] > lines[i]:
-                    lines[i] = cell[5]
-        return width
+    exceeds the width so far; it widens the column to a measured cell's width (+2) below the cap. A cell's width
+    is within its bound, so it is measured whenever it could widen the column, and takes several lines only if
+    measured in any case: the width is the running maximum up to the first at or past the cap, and the lines are
+    each cell's own."""
     column_lines = list(map(_LINES, cells))
     if max(column_lines) > 1:
         many.append(column_lines)

@@ -173,12 +173,10 @@ def test_rows_added_at_once_render_as_each_added_alone(seed: int) -> None:
             at_once = Rows(columns)
             at_once.add_texts(rows, parts)
             assert at_once.done() == one.done()
-            # ``render`` agrees (but on a run of astral characters, which ``add`` may leave unmeasured: the
-            # two units a character it bounds a width by are 2.5 there; ``add_texts`` follows ``add``).
-            plain = [i for i, r in enumerate(rows) if not any(v and "😀" in v for v in r)]
-            assert [one.done()[0][i][0] for i in plain] == [
-                render(columns, _written(rows[i]), urls[i])[0] for i in plain]
-            checked += len(plain)
+            # ``render``, the plain way, agrees on every row, runs of astral characters (2.5 units each) included.
+            assert [xml for xml, _ in one.done()[0]] == [render(columns, _written(r), u)[0]
+                                                        for r, u in zip(rows, urls, strict=True)]
+            checked += len(rows)
     assert checked
 
 
@@ -232,10 +230,9 @@ def test_a_file_s_findings_render_as_each_added_with_its_links() -> None:
     assert finding_sheet_rows([], "") == Rows(summary.FINDINGS_COLUMNS).done()
 
 
-def test_rows_added_at_once_measure_astral_runs_as_add_does() -> None:
-    """A run of astral characters is wider than the two units a character ``add`` bounds a text by: after a text
-    that widened the column past that bound, ``add`` leaves it unmeasured (one line, no wider); ``add_texts``
-    must follow it there, and measure it where ``add`` does."""
+def test_rows_measure_astral_runs_as_render_does() -> None:
+    """A run of astral characters is wider than two units a character (2.5 each): a row holding one is as tall as
+    ``render`` makes it wherever the column's width stands, one by one or at once."""
     columns = Columns(summary.FINDINGS_HEADER)
     path = summary.FINDINGS_HEADER.index("字段路径")  # wraps at 22
     runs = ["😀" * 9, "x" * 19, "😀" * 9, "x" * 30, "😀" * 9]
@@ -246,5 +243,5 @@ def test_rows_added_at_once_measure_astral_runs_as_add_does() -> None:
     at_once = Rows(columns)
     at_once.add_texts(rows)
     assert at_once.done() == one.done()
-    heights = ['ht="' in xml for xml, _ in one.done()[0]]
-    assert heights[0] and not heights[2]  # measured first, not after the column grew past its bound
+    assert [xml for xml, _ in one.done()[0]] == [render(columns, r, None)[0] for r in rows]
+    assert ['ht="' in xml for xml, _ in one.done()[0]] == [True, False, True, True, True]
