@@ -44,6 +44,7 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
 import importlib
 import inspect
@@ -918,6 +919,10 @@ def phase_pass(files: Sequence[Path], root: Path, out: Path) -> PhaseResult:
             pass
     result = PhaseResult()
     clock = Clock()
+    threshold = gc.get_threshold()
+    settle = getattr(importlib.import_module("converter.pool"), "settle_collector", None)
+    if settle is not None:  # the collector as a worker runs it (this process holds far more objects than one)
+        settle()
     with Instrumented(clock) as inst:
         for k, path in enumerate([files[0], *files]):
             rel = path.relative_to(root).as_posix()
@@ -937,6 +942,8 @@ def phase_pass(files: Sequence[Path], root: Path, out: Path) -> PhaseResult:
             pickle.loads(data)
             clock.seconds[UNPICKLE] += time.perf_counter() - start
         found = set(inst.found)
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
     for path in files:
         read = read_file(path, run_rules=False)
         result.files += 1

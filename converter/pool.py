@@ -66,6 +66,15 @@ _PR_SET_PDEATHSIG = 1
 _GC_FIRST = 10_000  # allocations between the collector's runs over young objects in a worker (Python: 700)
 
 
+def settle_collector() -> None:
+    """The garbage collector as a worker runs it. What the worker inherited (modules, profiles, caches) lives as
+    long as it does: frozen, the collector never walks it again. Tasks that build large tables (600 indicator
+    rows) otherwise spent ~8 % of their time in full collections over those objects; a larger first generation
+    runs them rarely. (The benchmark's phase pass settles its own so, to measure what a worker does.)"""
+    gc.freeze()
+    gc.set_threshold(_GC_FIRST, *gc.get_threshold()[1:])
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a task gave no result: over time, the worker died, or the task raised."""
@@ -168,11 +177,7 @@ def _worker_main(conn: Connection, func: Callable[..., Any], memory_limit: int |
             pass
         else:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    # What the worker inherited (modules, profiles, caches) lives as long as it does: frozen, the collector
-    # never walks it again. Tasks that build large tables (600 indicator rows) otherwise spent ~8 % of their
-    # time in full collections over those objects; a larger first generation runs them rarely.
-    gc.freeze()
-    gc.set_threshold(_GC_FIRST, *gc.get_threshold()[1:])
+    settle_collector()
     while True:
         try:
             message = conn.recv()
