@@ -32,7 +32,9 @@ def test_quick_run_measures_every_set(tmp_path: Path) -> None:
                            "--json-out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "goals (issue 13, point 2)" in done.stdout
-    assert [p.name for p in (tmp_path / "work").iterdir()] == ["sets"]  # inputs linked, outputs: all removed
+    # inputs linked and the measured processes' bytecode kept, for the next run; outputs: all removed
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["pycache", "sets"]
+    assert any((tmp_path / "work" / "pycache").rglob("bulk*.pyc"))  # the runs were from compiled bytecode
     results: dict[str, Any] = json.loads(out.read_text("utf-8"))
 
     assert set(results["sets"]) == set(bench.SETS)
