@@ -61,6 +61,7 @@ from .pool import MAX_JOBS, Failure, WatchdogPool
 from .profile import profile_names, unknown_profile
 from .reading import DEFAULT_MEMORY, DEFAULT_TIMEOUT, failure_finding, read_file
 from .rules import CATALOGUE
+from .sheet_rows import UNLINKABLE
 from .summary import BLANK_FIELDS, EXCEL_MAX_ROWS, STATUS_ERROR, SUMMARY_FIELDS, Extra, SummaryWorkbook, status_of
 from .summary import FINDINGS_HEADER as FINDINGS_HEADER  # re-exported: callers import these from here
 from .summary import SUMMARY_HEADER as SUMMARY_HEADER
@@ -809,14 +810,19 @@ def _convert(entries: Listing, folder: OutputFolder, jobs: int, executor: str, a
     return BulkReport(writer.files, writer.declarations, writer.skipped, writer.copies, tuple(writer.copies_failed))
 
 
-def link_base(in_dir: Path, out_dir: Path) -> str:
+def link_base(in_dir: Path, out_dir: Path) -> str | None:
     """The input folder as the summary (in ``out_dir``) links to it: relative, so that the two folders can
-    move together (to a share, another drive); absolute where no relative path exists (another drive)."""
+    move together (to a share, another drive); absolute where no relative path exists (another drive). None,
+    and the files listed without links, where that path holds what a link cannot carry, as for a file's name
+    (``sheet_rows.file_url``): a "#" ends a link's file part, a "%" reads as an escape, and a backslash that is
+    part of a folder's name reads as a separator."""
     try:
         rel = os.path.relpath(in_dir.resolve(), out_dir.resolve())
     except ValueError:  # Windows: another drive
-        return in_dir.resolve().as_posix()
-    return "" if rel == "." else PurePosixPath(Path(rel).as_posix()).as_posix()
+        base = in_dir.resolve().as_posix()
+    else:
+        base = "" if rel == "." else PurePosixPath(Path(rel).as_posix()).as_posix()
+    return None if UNLINKABLE.search(base) else base
 
 
 def _xlsx_reason(exc: Exception) -> str:

@@ -559,11 +559,15 @@ def _utf16_len(text: str) -> int:
 # ----------------------------------------------------------------------------------------------------------
 # Links from the summary to the returned files
 # ----------------------------------------------------------------------------------------------------------
+# What a link's file part cannot carry: a "#" ends it, a "%" XlsxWriter may take for an escape already made, a
+# backslash is a separator (in a name shown, it stands for a byte that is not UTF-8: ``\\xNN``).
+UNLINKABLE = re.compile(r"[#%\\]")
+
+
 def file_url(link_base: str | None, shown: str) -> str | None:
-    """A link from the summary to a returned file, relative to the summary's folder; none for a name that is
-    not the file's own (bytes shown as ``\\xNN``) or that a link cannot carry (``#``; a ``%`` XlsxWriter may take
-    for an escape already made)."""
-    if link_base is None or "\\" in shown or "#" in shown or "%" in shown:
+    """A link from the summary to a returned file, relative to the summary's folder (``link_base``, checked as
+    ``bulk.link_base`` makes it); none for a name a link cannot carry (``UNLINKABLE``)."""
+    if link_base is None or UNLINKABLE.search(shown):
         return None
     return f"external:{link_base}/{shown}" if link_base else f"external:{shown}"
 

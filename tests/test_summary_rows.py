@@ -5,14 +5,16 @@ parent giving the same workbook."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from converter import summary
+from converter import bulk, summary
 from converter.bulk import FileOutcome, WriteJson, Writer, process_file
 from converter.sheet_rows import STYLES, Columns, Rows
 
@@ -150,3 +152,26 @@ def test_data_sheets_are_deflated_at_their_level() -> None:
         assert z.read(info) == text and info.compress_type == zipfile.ZIP_DEFLATED
     packer = zlib.compressobj(summary.DATA_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     assert info.compress_size == len(packer.compress(text) + packer.flush())
+
+
+@pytest.mark.parametrize("folder", ["in x", "in #x", "in%41x", "in\\x"])
+def test_links_lead_to_the_returned_file_whatever_its_folder_is_called(tmp_path: Path, folder: str) -> None:
+    """A link holds the input folder's path too: where that path holds what a link cannot carry ("#", "%", a
+    backslash in a folder's name), the files are listed without links rather than with dead ones."""
+    in_dir = tmp_path / folder
+    in_dir.mkdir()
+    shutil.copy(ROOT / "examples" / "declarations-2020-01.xlsx", in_dir / "a.xlsx")
+    out = tmp_path / "out"
+    bulk.run_bulk(in_dir, out, jobs=1, progress=False)
+    wb = openpyxl.load_workbook(out / "汇总.xlsx")
+    linked = 0
+    for ws in (wb["汇总"], wb["问题清单"]):
+        for row in ws.iter_rows():
+            cell = row[0]  # the file's own column
+            if cell.hyperlink is None:
+                continue
+            target = unquote(cell.hyperlink.target).replace("\\", "/")  # as Excel reads a relationship's URI
+            assert (out / target).resolve().is_file(), (ws.title, cell.coordinate, cell.hyperlink.target)
+            linked += 1
+    if not any(c in folder for c in "#%\\"):  # a plain folder keeps its links (the check above is not idle)
+        assert linked > 0
