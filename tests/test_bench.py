@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,22 @@ def test_quick_run_measures_every_set(tmp_path: Path) -> None:
         total = phases[bench.TOTAL]["us_per_file"]
         assert total > 0 and abs(parts - total) <= 0.01 * total, (key, parts, total)  # exclusive times add up
         assert phase_names & set(phases), key  # the wrapping found the converter's functions
+
+
+def test_against_compares_two_checkouts_on_a_set(tmp_path: Path) -> None:
+    """``bench/against.py`` converts a set with both checkouts (here this one twice) and prints each one's files/s
+    and their ratio; nothing of its work is left behind."""
+    cache = tmp_path / "sets"
+    forms = cache / "tiny-0"
+    forms.mkdir(parents=True)
+    for i, example in enumerate(sorted((ROOT / "examples").glob("declarations-2020-0*.xlsx"))[:3]):
+        shutil.copy(example, forms / f"{i}.xlsx")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "against.py"), str(ROOT), "--sets", "tiny,tiny:1",
+                           "--rounds", "1", "--cache", str(cache)], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == {"tiny", "tiny:1"}
+    for files, other, this, ratio in rows.values():
+        assert files == "3" and float(other) > 0 and float(this) > 0 and float(ratio) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sets"]
