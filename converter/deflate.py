@@ -3,8 +3,9 @@
 A bulk run's summary workbook holds every finding of the batch; compressing them cost the parent of the run,
 one process for all the workers, as much again as the rest of its work. So a worker compresses its file's rows
 (``deflated``: raw deflate, ending on a byte boundary with every block complete) and the parent joins the
-pieces into the worksheet's zip member as they are (``Member.splice``): a deflate stream may be cut so, and
-the next piece begins with a fresh dictionary, referring to nothing before it. The member's CRC-32 is the
+pieces into the worksheet's zip member as they are (``Member.splice_file``, from the spill file that holds
+them): a deflate stream may be cut so, and each piece begins with a fresh dictionary, referring to nothing
+before it. The member's CRC-32 is the
 pieces' CRCs combined (``crc32_combine``: zlib's own, which Python does not expose).
 
 ``zipfile`` has no way to take data already compressed; ``Member`` adds it to the member ``ZipFile.open(…, "w")``
@@ -34,7 +35,7 @@ class Piece(NamedTuple):
 
 
 def deflated(text: bytes) -> Piece:
-    """``text`` compressed as a piece a member can take whole (``Member.splice``)."""
+    """``text`` compressed as a piece a member can take whole (``Member.splice_file``)."""
     packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     return Piece(packer.compress(text) + packer.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(text), len(text))
 
@@ -82,33 +83,18 @@ def crc32_combine(crc1: int, crc2: int, size2: int) -> int:
 
 
 class Member:
-    """A zip member being written (what ``ZipFile.open(info, "w")`` returns, deflated), taking text and pieces."""
+    """A zip member being written (what ``ZipFile.open(info, "w")`` returns, deflated), taking pieces between the
+    text written to it as usual."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self._fh: Any = fh
         self._direct = isinstance(getattr(fh, "_compressor", None), _COMPRESSOR) and all(
             hasattr(fh, name) for name in ("_fileobj", "_crc", "_file_size", "_compress_size"))
 
-    def write(self, data: bytes) -> None:
-        self._fh.write(data)
-
-    def splice(self, piece: Piece) -> None:
-        """A piece, as it is: what came before is flushed to a block boundary with the dictionary reset, so that
-        nothing after the piece refers back across it."""
-        fh = self._fh
-        if not self._direct or piece.size == 0:
-            if piece.size:
-                fh.write(inflated(piece))
-            return
-        pending = fh._compressor.flush(zlib.Z_FULL_FLUSH)
-        fh._fileobj.write(pending)
-        fh._fileobj.write(piece.data)
-        fh._compress_size += len(pending) + len(piece.data)
-        fh._file_size += piece.size
-        fh._crc = crc32_combine(fh._crc, piece.crc, piece.size)
-
     def splice_file(self, stream: IO[bytes], crc: int, size: int, chunk: int = 1 << 20) -> None:
-        """A file of pieces one after the other (their combined CRC and size), copied as it is."""
+        """A file of pieces one after the other (their combined CRC and size), copied as it is: what the member
+        took before is flushed to a block boundary with the dictionary reset, so that nothing after the pieces
+        refers back across them."""
         fh = self._fh
         if not self._direct:
             unpack = zlib.decompressobj(-zlib.MAX_WBITS)

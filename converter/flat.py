@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from .fields import COLUMNS, HEADER
 from .model import NO, YES, Declaration, Indicator
@@ -47,7 +47,12 @@ def csv_field(value: str | None) -> str | None:
     if value is None:
         return None
     value = printable(value)
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+    return _as_text(value) if value.startswith(_FORMULA_START) else value
+
+
+def _as_text(value: str) -> str:
+    """A field starting like a formula, as a spreadsheet application opens as text."""
+    return f"'{value}"
 
 
 # Where a row comes from: the same first columns in both tables, so they join on file and sheet.
@@ -138,7 +143,7 @@ def csv_rows(rows: Sequence[Sequence[str | None]]) -> Sequence[Sequence[str | No
 
 def _neutralised(row: Sequence[str | None], k: int) -> Row:
     """``row`` with its field ``k`` (valid UTF-8, starting like a formula) as ``csv_field`` writes it."""
-    return (*row[:k], f"'{row[k]}", *row[k + 1:])
+    return (*row[:k], _as_text(cast(str, row[k])), *row[k + 1:])
 
 
 def _headings(profile: str) -> dict[str, str]:
@@ -193,7 +198,7 @@ def indicator_rows(file: str, sheet: str | None, decl: Declaration) -> list[Row]
         column = columns[k]
         if not isinstance(column, list):
             column = columns[k] = list(column)
-        column[i] = f"'{column[i]}"
+        column[i] = _as_text(column[i])
     if periods.count(None) < len(periods):
         headings = _headings(decl.profile)
         columns[_PERIOD_AT] = list(map(headings.get, periods, periods))

@@ -55,6 +55,7 @@ STYLES: dict[str, dict[str, Any]] = {
 STYLE = {name: index for index, name in enumerate(STYLES, start=1)}
 _TOP, _MONEY, _WRAP, _LINK, _LINK_WRAP = (STYLE[n] for n in ("top", "money", "wrap", "link", "link_wrap"))
 _TOP_S, _MONEY_S, _WRAP_S, _LINK_S, _LINK_WRAP_S = (f' s="{i}"' for i in (_TOP, _MONEY, _WRAP, _LINK, _LINK_WRAP))
+_LINKED = (f"<c{_LINK_S}", f"<c{_LINK_WRAP_S}")  # a link's cell as it begins, in a row of one line or several
 
 # How wide a column may grow before its text wraps, by heading (others: CAP); a heading wider than HEADING
 # wraps rather than widening its column (amounts have long headings and short values).
@@ -86,7 +87,6 @@ class Columns:
     caps: tuple[int, ...] = field(init=False)
     wrapped: tuple[bool, ...] = field(init=False)
     letters: tuple[str, ...] = field(init=False)
-    starts: tuple[str, ...] = field(init=False)  # each column's cell as it begins (no reference: module docstring)
     tall: tuple[str, ...] = field(init=False)  # each column's text cell's format in a row of several lines
     # What texts make in each column (``_Cell``), remembered across the rows and files a process renders: a
     # batch's findings repeat their file, unit, sheet, severity, code, cells and messages row after row, and its
@@ -100,7 +100,6 @@ class Columns:
         object.__setattr__(self, "caps", tuple(CAPS.get(h, CAP) for h in self.header))
         object.__setattr__(self, "wrapped", tuple(h in _WRAPPED for h in self.header))
         object.__setattr__(self, "letters", tuple(column_letter(c) for c in range(len(self.header))))
-        object.__setattr__(self, "starts", tuple("<c" for _ in self.letters))
         object.__setattr__(self, "tall", tuple(_WRAP_S if w else _TOP_S for w in self.wrapped))
         object.__setattr__(self, "memo", [{} for _ in self.header])
         object.__setattr__(self, "tall_last", [True])
@@ -135,8 +134,7 @@ def link_parts(url: str) -> tuple[str, str] | None:
     A file's findings all link to it, each to another cell: the file's part is parsed once (``_file_target``),
     the cell's part is copied (XlsxWriter only turns ``/`` into ``\\`` there)."""
     if url.startswith("external:"):
-        path = url[9:].replace("file://", "", 1).replace("/", "\\")  # as ``Url._parse_url`` makes it
-        head, _, anchor = path.partition("#")
+        head, _, anchor = _external_path(url).partition("#")
         if len(head) >= 2 and len(anchor) <= _url_limit() // 2:  # else: as XlsxWriter tells (``_parsed_link``)
             target = _file_target(head)
             if target is None:
@@ -147,6 +145,11 @@ def link_parts(url: str) -> tuple[str, str] | None:
                 anchor = xml_attribute(anchor)
             return target, f' location="{anchor}"'
     return _parsed_link(url)
+
+
+def _external_path(url: str) -> str:
+    """``external:dir/a.xlsx#…`` → ``dir\\a.xlsx#…``, as ``Url._parse_url`` makes it."""
+    return url[9:].replace("file://", "", 1).replace("/", "\\")
 
 
 @functools.cache
@@ -240,8 +243,7 @@ class Rows:
             force, lines = bound > cap, 1 if width < cap else _lines(text, width, cap)
         t = _T_SPACE if text[:1].isspace() or text[-1:].isspace() else "<t>"
         body = f' t="inlineStr"><is>{t}{text if _SPECIAL.search(text) is None else _xml_text(text)}</t></is></c>'
-        start = columns.starts[c]
-        return (text, cut, bound, width + 2, force, lines, body, start + body, start + columns.tall[c] + body,
+        return (text, cut, bound, width + 2, force, lines, body, "<c" + body, "<c" + columns.tall[c] + body,
                 _stat(width + 2, lines, cut))
 
     def add(self, row: Sequence[Any], links: dict[int, str] | None = None) -> list[Any]:
@@ -254,7 +256,7 @@ class Rows:
     def _add(self, row: Sequence[Any], links: Mapping[int, tuple[str, str] | None] | None) -> list[Any]:
         """``add`` with its links as ``link_parts`` makes them."""
         columns = self.columns
-        widths, caps, memo, starts = self.widths, columns.caps, self._memo, columns.starts
+        widths, caps, memo = self.widths, columns.caps, self._memo
         tall = columns.tall_last[0]
         out = list(row)
         lines = 1
@@ -281,15 +283,15 @@ class Rows:
                     parts = links[c]
                     if parts is not None:
                         made.append((c, *parts))
-                        pieces.append(f"{starts[c]}{_LINK_WRAP_S if tall else _LINK_S}{cell[6]}")
+                        pieces.append(_LINKED[tall] + cell[6])
                         continue
                 pieces.append(cell[8] if tall else cell[7])
             elif c in columns.money:
                 widths[c] = max(widths[c], len(f"{float(value):,.2f}") + 2)
-                pieces.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
+                pieces.append(f"<c{_MONEY_S}><v>{float(value):.16G}</v></c>")
             else:
                 widths[c] = max(widths[c], len(str(value)) + 2)
-                pieces.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
+                pieces.append(f"<c{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
         self.filled = filled
         if (lines > 1) != tall:
             tall = columns.tall_last[0] = lines > 1
@@ -380,10 +382,8 @@ class Rows:
     def _linked(self, c: int, column: Sequence[str | None], cells: list[_Cell], parts: Sequence[tuple[str, str] | None],
                 talls: list[bool], texts: list[str]) -> list[Link | None]:
         """A linked column's links (a text's only), its cells in ``texts`` styled as links where they have one."""
-        start = self.columns.starts[c]
-        styled = (f"{start}{_LINK_S}", f"{start}{_LINK_WRAP_S}")  # by whether the row takes several lines
         if None not in parts and None not in column:  # every row linked: all in C
-            texts[:] = map(operator.add, map(styled.__getitem__, talls), map(_BODY, cells))
+            texts[:] = map(operator.add, map(_LINKED.__getitem__, talls), map(_BODY, cells))
             if parts[0] is parts[-1] and parts.count(parts[0]) == len(parts):  # the file's: one tuple, pickled once
                 return [(c, *cast(tuple[str, str], parts[0]))] * len(parts)
             return list(zip(itertools.repeat(c), *zip(*cast(Sequence[tuple[str, str]], parts), strict=True),
@@ -394,7 +394,7 @@ class Rows:
                 made.append(None)
                 continue
             made.append((c, *these))
-            texts[i] = styled[talls[i]] + cells[i][6]
+            texts[i] = _LINKED[talls[i]] + cells[i][6]
         return made
 
     def _text_cell(self, c: int, value: str, seen: dict[str, _Cell]) -> _Cell:
@@ -417,7 +417,7 @@ class Rows:
 
     def _cells(self, out: Sequence[Any], linked: set[int], tall: bool) -> list[str]:
         """A row's cells (its values as written) in a row of one line or of several."""
-        columns, starts, memo = self.columns, self.columns.starts, self._memo
+        columns, memo = self.columns, self._memo
         pieces = []
         for c, value in enumerate(out):
             if value is None:
@@ -426,13 +426,13 @@ class Rows:
             if isinstance(value, str):
                 cell = self._text_cell(c, value, memo[c])
                 if c in linked:
-                    pieces.append(f"{starts[c]}{_LINK_WRAP_S if tall else _LINK_S}{cell[6]}")
+                    pieces.append(_LINKED[tall] + cell[6])
                 else:
                     pieces.append(cell[8] if tall else cell[7])
             elif c in columns.money:
-                pieces.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
+                pieces.append(f"<c{_MONEY_S}><v>{float(value):.16G}</v></c>")
             else:
-                pieces.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
+                pieces.append(f"<c{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
         return pieces
 
     def done(self) -> RenderedRows:
@@ -503,7 +503,7 @@ def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None) -
     """One row's XML: a row whose text wraps onto more lines gets its height and top-aligned, wrapping cells (the
     rest, most rows, are written without a format: half the size). The plain way, for a row rendered once (a
     held 汇总 row amended by the cross-file findings); ``Rows.add``, which remembers texts, must agree with it."""
-    caps, wrapped, starts = columns.caps, columns.wrapped, columns.starts
+    caps, wrapped = columns.caps, columns.wrapped
     lines = 1
     for c, value in enumerate(row):
         if wrapped[c] and isinstance(value, str):
@@ -524,11 +524,11 @@ def render(columns: Columns, row: Sequence[Any], links: dict[int, str] | None) -
             else:
                 s = (_WRAP_S if wrapped[c] else _TOP_S) if tall else ""
             t = _T_SPACE if value[:1].isspace() or value[-1:].isspace() else "<t>"
-            cells.append(f'{starts[c]}{s} t="inlineStr"><is>{t}{_xml_text(value)}</t></is></c>')
+            cells.append(f'<c{s} t="inlineStr"><is>{t}{_xml_text(value)}</t></is></c>')
         elif c in columns.money:
-            cells.append(f"{starts[c]}{_MONEY_S}><v>{float(value):.16G}</v></c>")
+            cells.append(f"<c{_MONEY_S}><v>{float(value):.16G}</v></c>")
         else:
-            cells.append(f"{starts[c]}{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
+            cells.append(f"<c{_TOP_S if tall else ''}><v>{value:.16G}</v></c>")
     if tall:
         return f'<row ht="{row_height(lines):g}" customHeight="1">{"".join(cells)}</row>', tuple(made)
     return f'<row>{"".join(cells)}</row>', tuple(made)
@@ -588,7 +588,7 @@ class FileLinks:
     def __init__(self, link_base: str | None, shown: str) -> None:
         self.url = file_url(link_base, shown)
         self.file = link_parts(self.url) if self.url is not None else None
-        head = self.url[9:].replace("file://", "", 1).replace("/", "\\") if self.url is not None else ""
+        head = _external_path(self.url) if self.url is not None else ""
         # The cells' links share the file's target when the URL holds no "#" before theirs: as link_parts reads it.
         self._plain = self.url is not None and "#" not in self.url and len(head) >= 2
         self._target = _file_target(head) if self._plain else None
@@ -598,7 +598,7 @@ class FileLinks:
         cells' own parts (``D19``) checked together, in C."""
         if self.url is None or not sheet or not cells:
             return [None] * len(cells)
-        sheet_part = "'{}'!".format(sheet.replace("'", "''"))  # as ``cell_link`` begins
+        sheet_part = cell_link(sheet, "")  # a cell's reference without the cell
         joined = "".join(cast(Sequence[str], cells)) if None not in cells and "" not in cells else "/"
         if (not self._plain or "/" in sheet_part or "/" in joined
                 or len(sheet_part) + max(map(len, cells)) > _url_limit() // 2  # type: ignore[arg-type]

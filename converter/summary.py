@@ -359,16 +359,13 @@ _after_links = re.compile(r"<printOptions|<pageMargins|<pageSetup|<headerFooter|
                           r"<picture|<oleObjects|<controls|<webPublishItems|<tableParts|<extLst|</worksheet>")
 
 
-DATA_LEVEL = LEVEL  # the data sheets' compression: fast, as their many rows need; the rest of the workbook is small
-
-
 def _member(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
-    """A data sheet's part, deflated at ``DATA_LEVEL``: ``ZipFile.open`` takes the level from the ZipInfo given it
-    (the ZipFile's own level serves only names), and a ZipInfo made here has none: zlib's default, 6, 2.6 times
-    slower than 1 on these rows for a quarter less."""
+    """A data sheet's part, deflated at the workers' pieces' level (``deflate.LEVEL``: fast, as many rows need).
+    ``ZipFile.open`` takes the level from the ZipInfo given it (the ZipFile's own level serves only names), and a
+    ZipInfo made here has none: zlib's default, 6, 2.6 times slower than 1 on these rows for a quarter less."""
     member = zipfile.ZipInfo(name, date_time=date_time)
     member.compress_type = zipfile.ZIP_DEFLATED
-    member._compresslevel = DATA_LEVEL  # type: ignore[attr-defined]  # 3.13: compress_level, this name kept
+    member._compresslevel = LEVEL  # type: ignore[attr-defined]  # 3.13: compress_level, this name kept
     return member
 
 

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from converter import bulk, summary
+from converter import bulk, deflate, summary
 from converter.bulk import FileOutcome, WriteJson, Writer, process_file
 from converter.sheet_rows import STYLES, Columns, Rows
 
@@ -136,8 +136,8 @@ def test_libreoffice_opens_the_spliced_workbook(tmp_path: Path) -> None:
 
 
 def test_data_sheets_are_deflated_at_their_level() -> None:
-    """The data sheets' parts are compressed at ``DATA_LEVEL`` (zlib's level for them; the ZipFile's own level does not
-    reach a part opened by its ZipInfo): the same bytes as zlib makes at that level."""
+    """The data sheets' parts are compressed at the workers' pieces' level, ``deflate.LEVEL`` (the ZipFile's own
+    level does not reach a part opened by its ZipInfo): the same bytes as zlib makes at that level."""
     import io
     import zlib
 
@@ -150,7 +150,7 @@ def test_data_sheets_are_deflated_at_their_level() -> None:
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as z:
         info = z.getinfo("xl/worksheets/sheet3.xml")
         assert z.read(info) == text and info.compress_type == zipfile.ZIP_DEFLATED
-    packer = zlib.compressobj(summary.DATA_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    packer = zlib.compressobj(deflate.LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     assert info.compress_size == len(packer.compress(text) + packer.flush())
 
 
