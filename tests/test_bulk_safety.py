@@ -130,10 +130,10 @@ def test_a_killed_run_leaves_no_worker_and_no_stray_file(tmp_path: Path, sig: si
         while len(_children_alive(tag)) < 4 and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.05)  # the run and its three workers, each stuck on a file
         assert run.poll() is None, run.communicate()[1].decode(errors="replace")
-        assert len(_children_alive(tag)) == 4 and (out / STAGING).is_dir()
+        assert len(known := _children_alive(tag)) == 4 and (out / STAGING).is_dir()
         run.send_signal(sig)
         _, err = run.communicate(timeout=30)
-        assert _survivors(tag) == []
+        assert _survivors(tag, known) == []  # every process of the run ended: none still holds the lock
     finally:
         for pid in _children_alive(tag):
             os.kill(pid, signal.SIGKILL)
