@@ -547,9 +547,28 @@ def unlinked(columns: Columns, xml: str, dropped: set[int]) -> str:
         cell = parts[c + 1]
         style = _LINK_STYLE.match(cell)
         if style is not None:
-            plain = "" if style[0] == _LINK_S else f' s="{_WRAP if columns.wrapped[c] else _TOP}"'
+            plain = "" if style[0] == _LINK_S else columns.tall[c]
             parts[c + 1] = plain + cell[style.end():]
     return "<c".join(parts)
+
+
+_LINK_START = re.compile(f'<c({_LINK_S}|{_LINK_WRAP_S})'.encode())
+
+
+def all_unlinked(columns: Columns, text: bytes, row_links: Iterable[Sequence[Link]]) -> bytes | None:
+    """Rows (a piece's text) with every link cell styled as plain text, in one pass: ``unlinked`` for rows that
+    all come past the sheet's last link. A cell has a link's style only where it has a link (a text holds no
+    "<": escaped), so the link cells, found in the text, are the rows' links in order (``Rows`` gives a row's
+    links in column order), and each link says its cell's column. None where the two do not match (then row by
+    row)."""
+    parts = _LINK_START.split(text)  # text, a link cell's style, text, …
+    linked = [c for links in row_links for c, _, _ in links]
+    if len(parts) != 2 * len(linked) + 1:
+        return None
+    one_line = _LINK_S.encode()
+    several = [f"<c{s}".encode() for s in columns.tall]
+    parts[1::2] = [b"<c" if s == one_line else several[c] for s, c in zip(parts[1::2], linked, strict=True)]
+    return b"".join(parts)
 
 
 def _utf16_len(text: str) -> int:

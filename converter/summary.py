@@ -47,6 +47,7 @@ from .sheet_rows import (
     RenderedRows,
     Rows,
     SheetRow,
+    all_unlinked,
     cell_url,
     file_url,
     render,
@@ -202,9 +203,17 @@ class _Sheet:
         the links are numbered here. Rows past Excel's limits take the row-by-row way (``write``)."""
         piece, row_links, widths, filled, cut = packed
         self.merge(widths, filled, cut)
-        if self.count + len(row_links) > self.book.max_rows - 2 \
-                or self.links + sum(map(len, row_links)) > EXCEL_MAX_LINKS:
+        if self.count + len(row_links) > self.book.max_rows - 2:
             self.write(zip(_rows_of(inflated(piece)), row_links, strict=True))
+            return
+        if self.links + sum(map(len, row_links)) > EXCEL_MAX_LINKS:
+            text = inflated(piece)
+            plain = all_unlinked(self.columns, text, row_links) if self.links >= EXCEL_MAX_LINKS else None
+            if plain is None:  # the rows straddle the sheet's last link
+                self.write(zip(_rows_of(text), row_links, strict=True))
+            else:
+                self.count += len(row_links)
+                self._add_piece(deflated(plain))
             return
         anchors: list[str] = []
         rels: list[str] = []

@@ -16,7 +16,8 @@ from python_calamine import CalamineWorkbook
 
 from converter import bulk, deflate, summary
 from converter.bulk import FileOutcome, WriteJson, Writer, process_file
-from converter.sheet_rows import STYLES, Columns, Rows
+from converter.fragments import render_outcome
+from converter.sheet_rows import STYLES, Columns, PackedRows, Rows, all_unlinked
 
 from . import lo
 
@@ -79,6 +80,47 @@ def test_rows_written_a_file_at_a_time_and_one_by_one_at_the_limit_number_alike(
     assert linked == ["A2", "E2", "A3", "E3", "A4", "E4", "A5"]  # a: one write; b: one by one, cut at the 7th
     assert [ws.cell(r, 5).value for r in range(2, 7)] == ["D19", "D20", "D19", "D20", "D19"]
     assert not ws.cell(5, 5).font.u and not ws.cell(6, 1).font.u and ws.cell(5, 1).font.u == "single"
+
+
+def test_rows_all_past_the_last_link_are_unlinked_at_once_as_row_by_row(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's rows that all come past the sheet's last link lose their links in one pass over the piece
+    (``all_unlinked``); the workbook is byte for byte the one made row by row (``unlinked``), tall rows too."""
+    outcomes = [_outcome(f"{name}.xlsx", [*AWKWARD, name]) for name in ("a", "b", "c", "d")]
+    monkeypatch.setattr(summary, "EXCEL_MAX_LINKS", 2 * len(AWKWARD) + 3)  # b straddles the last link
+    made = []
+
+    def counted(*args: object) -> bytes | None:
+        made.append(plain := all_unlinked(*args))  # type: ignore[arg-type]
+        return plain
+
+    def book(folder: Path) -> Path:
+        return _write(folder, [FileOutcome(o.rel, findings=o.findings,
+                                           fragments=render_outcome(o, "")) for o in outcomes])
+
+    monkeypatch.setattr(summary, "all_unlinked", counted)
+    at_once = book(tmp_path / "at_once")
+    assert len(made) == 2 and None not in made  # c and d
+
+    def one_by_one(sheet: summary._Sheet, packed: PackedRows) -> None:
+        piece, row_links, *measured = packed
+        sheet.merge(*measured)
+        sheet.write(zip(summary._rows_of(deflate.inflated(piece)), row_links, strict=True))
+
+    monkeypatch.setattr(summary._Sheet, "take_packed", one_by_one)
+    row_by_row = book(tmp_path / "row_by_row")
+    with zipfile.ZipFile(at_once) as a, zipfile.ZipFile(row_by_row) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+    ws = openpyxl.load_workbook(at_once)[summary.FINDINGS_SHEET]
+    linked = {c.row for row in ws.iter_rows() for c in row if c.hyperlink}
+    assert max(linked) == 2 + len(AWKWARD) + 1 and not any(c.font.u for row in ws.iter_rows(min_row=max(linked) + 2)
+                                                        for c in row)
+    tall = 2 * (len(AWKWARD) + 1) + 2 + AWKWARD.index("第一行\n第二行")  # in c's rows
+    file_col, cell_col = (summary.FINDINGS_HEADER.index(h) + 1 for h in ("文件", "单元格"))
+    assert ws.row_dimensions[tall].height == 30  # plain, each as its column is: 文件 wraps, 单元格 does not
+    assert ws.cell(tall, file_col).alignment.wrap_text and not ws.cell(tall, cell_col).alignment.wrap_text
 
 
 def test_a_worker_s_rendering_equals_the_parent_s(tmp_path: Path) -> None:
