@@ -46,7 +46,9 @@ def test_quick_run_measures_every_set(tmp_path: Path) -> None:
         # Every file was read as the forms it holds: a set the reader could not read would measure nothing.
         assert best["files"] == got["files"] and best["declarations"] == per_file * got["files"], (key, best)
         assert best["parent_hwm_kb"] and best["worker_maxrss_kb"] > 0, key
-    assert "bulk_jobs1_files_s" in results["sets"]["rows600"]
+        # Every result seen, from the first to the last:
+        assert best["steady_files"] == got["files"] - 1 and (best["steady_s"] > 0) == (got["files"] > 1), (key, best)
+    assert "bulk_jobs1_files_s" in results["sets"]["rows600"] and "scaling_steady" in results["sets"]["rows600"]
 
     # The parent's peak is its own: started from the small launcher, ru_maxrss agrees with VmHWM, not with
     # the benchmark process's size.
