@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .options import DEFAULT_TIMEOUT, EXECUTORS, MAX_JOBS, MAX_TIMEOUT, MIN_TIMEOUT
 from .profile_files import DEFAULT_PROFILE, profile_names, unknown_profile
-from .severity import SEVERITY_LABELS, SEVERITY_RANK, Severity
+from .severity import SEVERITY_LABELS, SEVERITY_RANK, Severity, tally
 
 if TYPE_CHECKING:
     from .findings import Finding
@@ -253,8 +253,7 @@ def _shown(f: Finding, least: Severity) -> bool:
 def _counts(findings: list[Finding]) -> str:
     from .findings import count_by_severity
 
-    counts = count_by_severity(findings)
-    return "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity)
+    return tally(count_by_severity(findings))
 
 
 def _finding_line(f: Finding) -> str:

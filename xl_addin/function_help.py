@@ -9,13 +9,24 @@ renamed or added argument cannot go without its help. Excel cuts every text at 2
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-from converter.profile import DEFAULT_PROFILE
+from converter.fields import HEADER
+from converter.profile import DEFAULT_PROFILE, MoneyUnit, strip_unit
+from converter.severity import VERDICT_OK, VERDICT_SEPARATOR, Severity, tally
+from converter.targets import QUALITATIVE
 
 from .ribbon_spec import TITLE
 
 CATEGORY = TITLE  # the add-in's name, as its ribbon tab and message boxes show it
 _PROFILE = f"可选：表式版本名称，不填即 {DEFAULT_PROFILE}（模板的“版本信息”工作表中可查）"
+_OK = f"没有问题显示“{VERDICT_OK}”"
+_COUNTS = tally({Severity.ERROR: "n", Severity.WARNING: "m"}, (Severity.ERROR, Severity.WARNING))
+
+
+def _amount(argument: str, optional: bool = False) -> str:
+    """A budget argument's help: its amount's label on the forms, without the unit (the form's unit applies)."""
+    return ("可选：" if optional else "") + strip_unit(HEADER[f"budget.{argument}"].label)
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,7 @@ class FunctionHelp:
 
 HELP = {
     "PG_CHECK_INDICATOR": FunctionHelp(
-        "校验一行绩效指标：没有问题显示“✓”，否则显示问题说明（多条用“；”分隔）；整行为空时显示空白。",
+        f"校验一行绩效指标：{_OK}，否则显示问题说明（多条用“{VERDICT_SEPARATOR}”分隔）；整行为空时显示空白。",
         {
             "level1": "本行的一级指标（如 产出指标）",
             "level2": "本行的二级指标（如 数量指标）",
@@ -40,27 +51,27 @@ HELP = {
         },
     ),
     "PG_TARGET_PARTS": FunctionHelp(
-        "把指标值拆成 比较符号、数值、单位 三格（如“≥90%”→ ≥、90、%）；定性指标显示“定性”和原文。",
+        f"把指标值拆成 比较符号、数值、单位 三格（如“≥90%”→ ≥、90、%）；定性指标显示“{QUALITATIVE}”和原文。",
         {"target": "指标值（目标值）单元格"},
     ),
     "PG_CHECK_BUDGET": FunctionHelp(
-        "校验四个预算金额（按表式的金额单位，元或万元）：没有问题显示“✓”，否则显示问题说明。",
+        f"校验四个预算金额（按表式的金额单位，{'或'.join(get_args(MoneyUnit))}）：{_OK}，否则显示问题说明。",
         {
-            "total": "项目总预算",
-            "current_year": "当年预算",
-            "prior_year_budget": "上年预算额",
-            "prior_year_executed": "上年执行数",
+            "total": _amount("total"),
+            "current_year": _amount("current_year"),
+            "prior_year_budget": _amount("prior_year_budget"),
+            "prior_year_executed": _amount("prior_year_executed"),
             "profile": _PROFILE,
         },
     ),
     "PG_SHEET_SUMMARY": FunctionHelp(
-        "统计整张指标表和预算金额的问题：没有问题显示“✓”，否则显示“错误 n 条，警告 m 条”。",
+        f"统计整张指标表和预算金额的问题：{_OK}，否则显示“{_COUNTS}”。",
         {
             "indicators": "整个指标表区域，各列按表式的指标表列顺序（一级指标、二级指标……）",
-            "total": "可选：项目总预算",
-            "current_year": "可选：当年预算",
-            "prior_year_budget": "可选：上年预算额",
-            "prior_year_executed": "可选：上年执行数",
+            "total": _amount("total", optional=True),
+            "current_year": _amount("current_year", optional=True),
+            "prior_year_budget": _amount("prior_year_budget", optional=True),
+            "prior_year_executed": _amount("prior_year_executed", optional=True),
             "profile": _PROFILE,
         },
     ),

@@ -51,12 +51,14 @@ from converter.rules import (
     row_severities,
     row_verdicts,
 )
+from converter.severity import VERDICT_OK as OK
+from converter.severity import VERDICT_SEPARATOR as SEPARATOR
+from converter.severity import tally
 from converter.targets import QUALITATIVE, parse_target
 
-OK = "✓"
-SEPARATOR = "；"
 # The amounts PG_CHECK_BUDGET and PG_SHEET_SUMMARY take, in the order of their parameters (a test holds the names).
 LIVE_AMOUNTS = BUDGET_FIELDS[:4]
+SHOWN = (Severity.ERROR, Severity.WARNING)  # what a cell shows: infos are left to the results sheet
 EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!")
 _EXCEL_ERRORS = frozenset(EXCEL_ERRORS)
@@ -111,7 +113,7 @@ def _form(profile: Any) -> _Form:
 
 def _shown(verdicts: Iterable[tuple[Severity, str]]) -> str:
     """"✓", or the messages of the errors and warnings joined by "；" (infos are not shown in a cell)."""
-    shown = [message for severity, message in verdicts if severity != Severity.INFO]
+    shown = [message for severity, message in verdicts if severity in SHOWN]
     return SEPARATOR.join(shown) if shown else OK
 
 
@@ -303,7 +305,7 @@ def PG_SHEET_SUMMARY(indicators: Any, total: Any = None, current_year: Any = Non
     warnings += found.count(Severity.WARNING)
     if not errors and not warnings:
         return OK
-    return f"错误 {errors} 条，警告 {warnings} 条"
+    return tally({Severity.ERROR: errors, Severity.WARNING: warnings}, SHOWN)
 
 
 LIVE_FUNCTIONS = (PG_CHECK_INDICATOR, PG_TARGET_PARTS, PG_CHECK_BUDGET, PG_SHEET_SUMMARY)

@@ -18,13 +18,14 @@ from converter.atomic import write_text
 from converter.bulk import SUMMARY_XLSX, BulkRefused, BulkReport, run_bulk
 from converter.cli import DEBUG_HINT, debug_wanted
 from converter.feedback import RESULTS_SHEET, apply, note_of
-from converter.findings import Finding, Severity, count_by_severity
+from converter.findings import Finding, count_by_severity
 from converter.json_input import JsonRejected, load_declarations
 from converter.model import Declaration
 from converter.profile import UnknownProfileError, profile_names
 from converter.readers.locate import FormRead, locate_forms
 from converter.reading import form_findings
 from converter.rules import CATALOGUE
+from converter.severity import tally
 from converter.syserrors import os_reason, trim_detail
 from converter.template_layout import LISTS_SHEET, META_SHEET, PROFILE_NAME, meta_profile
 from converter.writers.xlsx import MixedProfilesError, write_workbook
@@ -64,8 +65,7 @@ def validate_sheet(book: Book, ui: UI) -> list[Finding]:
     apply(book, [note_of(f, profile, sheet) for profile, f in found], [sheet])
     findings = [f for _, f in found]
     counts = count_by_severity(findings)
-    ui.alert(f"校验完成：错误 {counts[Severity.ERROR]} 条，警告 {counts[Severity.WARNING]} 条，"
-             f"提示 {counts[Severity.INFO]} 条。详见“{RESULTS_SHEET}”工作表。")
+    ui.alert(f"校验完成：{tally(counts)}。详见“{RESULTS_SHEET}”工作表。")
     return findings
 
 

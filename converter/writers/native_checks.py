@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 from ..profile import Profile
 from ..rules import CATALOGUE, RATE_EXCLUDED, RATE_WORD, SATISFACTION_WORD
+from ..severity import VERDICT_OK as OK
+from ..severity import VERDICT_SEPARATOR
 from ..targets import PERCENT_UNIT_WORDS, QUALITATIVE_WORDS
 
-OK = "✓"
 # The hidden lists the level checks look up: every spelling of a level 1 with its group's number, every spelling
 # of a level 2 with the number of the level 1 it belongs to.
 L1_SPELLINGS, L1_OWNER = "pg_l1_spellings", "pg_l1_number"
@@ -44,10 +45,10 @@ def _q(text: str) -> str:
 
 
 def _verdict(pieces: Sequence[tuple[str, str]], empty: str) -> str:
-    """Titles of the checks whose condition holds, joined by "；" (titles hold no space, so TRIM then SUBSTITUTE
-    joins them), ✓ when none, and nothing when ``empty`` holds."""
+    """Titles of the checks whose condition holds, joined by ``VERDICT_SEPARATOR`` (titles hold no space, so TRIM
+    then SUBSTITUTE joins them), ✓ when none, and nothing when ``empty`` holds."""
     joined = "&".join(f'IF({cond}," "&{_q(CATALOGUE[code].title)},"")' for code, cond in pieces)
-    text = f'SUBSTITUTE(TRIM({joined})," ","；")'
+    text = f'SUBSTITUTE(TRIM({joined})," ",{_q(VERDICT_SEPARATOR)})'
     return f'IF({empty},"",IF({text}="",{_q(OK)},{text}))'
 
 
