@@ -46,10 +46,9 @@ _UNITS: dict[str, str] = {
 }
 _MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1_000)}
 
-_FULLWIDTH = str.maketrans(
-    "０１２３４５６７８９．％＞＜＝，：　",
-    "0123456789.%><=,: ",
-)
+_ASCII_DIGITS, _WIDE_DIGITS = "0123456789", "０１２３４５６７８９"
+DIGITS = _ASCII_DIGITS + _WIDE_DIGITS  # what a target's number may be written in (full-width, as IMEs type it)
+_FULLWIDTH = str.maketrans(_WIDE_DIGITS + "．％＞＜＝，：　", _ASCII_DIGITS + ".%><=,: ")
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 # Deadlines, matched on the normalised text (no spaces). Each pattern names what it knows: year, month, day,
 # quarter (q), half-year (h), or a part of a month (part: 上旬 → the 10th, 中旬 → the 20th, else its last day).

@@ -19,13 +19,13 @@ from ..profile import Profile
 from ..rules import CATALOGUE, RATE_EXCLUDED, RATE_WORD, SATISFACTION_WORD
 from ..severity import VERDICT_OK as OK
 from ..severity import VERDICT_SEPARATOR
-from ..targets import PERCENT_UNIT_WORDS, QUALITATIVE_WORDS
+from ..targets import DIGITS, PERCENT_UNIT_WORDS, QUALITATIVE_WORDS
 
 # The hidden lists the level checks look up: every spelling of a level 1 with its group's number, every spelling
 # of a level 2 with the number of the level 1 it belongs to.
 L1_SPELLINGS, L1_OWNER = "pg_l1_spellings", "pg_l1_number"
 L2_SPELLINGS, L2_OWNER = "pg_l2_spellings", "pg_l2_owner"
-_DIGITS = "{" + ",".join(f'"{d}"' for d in "0123456789０１２３４５６７８９") + "}"
+_DIGITS = "{" + ",".join(f'"{d}"' for d in DIGITS) + "}"
 
 
 def level_tables(profile: Profile) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
