@@ -6,11 +6,14 @@ pattern finds, a finding made in one step is the one ``located`` makes, and a ta
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import openpyxl.utils.cell
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,11 +22,12 @@ from pydantic import ValidationError
 from converter import canonical, rules
 from converter.findings import Finding, Severity
 from converter.model import MAX_CELL_CHARS, Declaration, Indicator, indicator, indicator_read, indicator_row
-from converter.readers import workbook
+from converter.readers import locate, workbook
 from converter.reading import read_file
 from converter.writers.xlsx import write_workbook
 
 DATA = Path(__file__).parent / "data"
+EXAMPLES = Path(__file__).parent.parent / "examples"
 
 # Values a reader may hand the model and values it never should: trimmed text, padded text, line breaks (\r too),
 # ideographic spaces, control characters, a cell's length and one past it, non-text.
@@ -170,3 +174,67 @@ def test_duplicates_are_found_by_their_key_with_or_without_the_table(rows: list[
             if first != i:
                 want.append((f"indicators[{i}].name", {"name": name, "first": first + 1}))
     assert [(h.field, dict(h.params)) for h in got] == want
+
+
+def _table_read_generally(block: Any, tables: Any, period: Any, profile: Any, mark: int) -> list[Indicator]:
+    """What ``locate`` does for a form that is not our template: ``_table_rows`` then ``_read_indicators``."""
+    rows = locate._table_rows(block, tables, period, template=True)
+    return locate._read_indicators(block, rows, tables, profile, template=True)
+
+
+def _edited(path: Path, seed: int) -> None:
+    """Our template as staff leave it: level cells blanked or merged, text and numbers where they do not belong,
+    blank and space-only rows, a formula, something beside the table."""
+    rnd = random.Random(seed)
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for name, ref in list(ws.defined_names.items()):
+            if not name.startswith("pg_indicators"):
+                continue
+            (c1, r1), (c2, r2) = (openpyxl.utils.cell.coordinate_from_string(x.replace("$", ""))
+                                  for x in ref.attr_text.split("!")[1].split(":"))
+            first, last = openpyxl.utils.column_index_from_string(c1), openpyxl.utils.column_index_from_string(c2)
+            filled = [r for r in range(r1, r2 + 1) if ws.cell(r, first + 2).value is not None]
+            for _ in range(rnd.randrange(3, 10)):
+                r, c = rnd.choice(filled), rnd.randrange(first, last + 3)  # past the table's check column too
+                ws.cell(r, c).value = rnd.choice([None, "  ", "\u3000", 95, 0.9, "=1+1", "其他说明", "产出指标",
+                                                  "数量指标", "≥90%", "x" * 40])
+            if rnd.random() < 0.5 and len(filled) > 3:  # a level merged down a few rows, as returned forms do
+                r = rnd.choice(filled[:-2])
+                col = first + rnd.randrange(2)
+                for k in (1, 2):
+                    ws.cell(r + k, col).value = None
+                ws.merge_cells(start_row=r, start_column=col, end_row=r + 2, end_column=col)
+            if rnd.random() < 0.3:
+                ws.cell(r2 + 1, first).value = "表外的备注"
+    wb.save(path)
+
+
+@pytest.mark.parametrize("source", ["county-2016", "national-2015", "national-2021", "shanghai-2025", "shanghai-2020"])
+def test_our_template_read_in_one_pass_is_the_general_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           source: str) -> None:
+    """A filled template of each form, edited as staff edit it: the one pass over each row (``_template_rows``)
+    reads what ``_table_rows`` and ``_read_indicators`` read — the same declarations, the same findings at the
+    same cells."""
+    json_file = DATA / "declarations-2020.expected.json" if source == "shanghai-2020" else EXAMPLES / f"{source}.json"
+    decls = canonical.loads(json_file.read_bytes())
+
+    def both(path: Path) -> tuple[Any, Any]:
+        reads = []
+        for general in (False, True):
+            with monkeypatch.context() as m:
+                if general:
+                    m.setattr(locate, "_template_rows", _table_read_generally)
+                got = read_file(path)
+            reads.append(([canonical.dumps(d.declaration) for d in got.declarations],
+                          [(f.code, f.sheet, f.cell, f.field, f.message) for f in got.all_findings()]))
+        return reads[0], reads[1]
+
+    for seed in range(6):
+        path = tmp_path / f"{seed}.xlsx"
+        write_workbook(path, decls)
+        if seed:
+            _edited(path, seed)
+        one_pass, general = both(path)
+        assert one_pass[0], seed  # declarations were read
+        assert one_pass == general, seed
