@@ -20,6 +20,7 @@ from oletools.olevba import VBA_Parser, decompress_stream
 
 from converter import canonical
 from converter.bulk import BulkRefused
+from converter.findings import Severity
 from converter.reading import read_file
 from converter.template_layout import LIVE_BUDGET, LIVE_INDICATOR, LIVE_SUMMARY, LIVE_TARGET_PARTS
 from xl_addin import functions, ovba, ribbon, ribbon_spec
@@ -442,3 +443,62 @@ def test_a_real_handler_failing_on_disk_is_an_alert(tmp_path: Path, monkeypatch:
     ui = ScriptedUI(str(tmp_path / "新表.xlsx"))
     made = ribbon.invoke(ribbon.HANDLERS["NewForm"], OpenpyxlBook(SAMPLE_EXAMPLES[0]), ui)
     assert made == tmp_path / "新表.xlsx" and not ui.alerts
+
+
+class _ExcelRange:
+    """Excel's object model as ``XlwingsBook`` reaches it through xlwings, for the one thing desktop Excel is
+    needed for here: which cells a mark lands on. A range is its cells; ``merge_area`` is xlwings' (the merged
+    range holding the cell, or the cell itself)."""
+
+    def __init__(self, sheet: _ExcelSheet, cells: list[str]) -> None:
+        self.sheet, self.cells = sheet, cells
+        self.api = self
+
+    @property
+    def merge_area(self) -> _ExcelRange:
+        (cell,) = self.cells
+        return next((_ExcelRange(self.sheet, area) for area in self.sheet.merged if cell in area), self)
+
+    def __getitem__(self, i: int) -> _ExcelRange:
+        return _ExcelRange(self.sheet, [self.cells[i]])
+
+    @property
+    def color(self) -> Any:
+        return None
+
+    @color.setter
+    def color(self, rgb: Any) -> None:
+        for cell in self.cells:
+            self.sheet.fills[cell] = rgb
+
+    def ClearComments(self) -> None:
+        for cell in self.cells:
+            self.sheet.comments.pop(cell, None)
+
+    def AddComment(self, text: str) -> None:
+        (cell,) = self.cells
+        self.sheet.comments[cell] = text
+
+
+class _ExcelSheet:
+    def __init__(self, merged: list[list[str]]) -> None:
+        self.merged = merged
+        self.fills: dict[str, Any] = {}
+        self.comments: dict[str, str] = {}
+
+    def range(self, cell: str) -> _ExcelRange:
+        return _ExcelRange(self, [cell])
+
+
+def test_a_mark_in_excel_on_a_merged_cell_lands_where_excel_shows_it() -> None:
+    """A finding at a cell inside a merged range (a level merged down its rows, as returned forms have it): the
+    range is filled and the comment sits on its first cell, as the marked copies of ``bulk --feedback`` have it."""
+    from xl_addin.book import XlwingsBook
+
+    sheet = _ExcelSheet(merged=[["A5", "A6", "A7"]])
+    book = XlwingsBook(type("Book", (), {"sheets": {"表1": sheet}})())
+    book.mark("表1", "A6", Severity.ERROR, "一级指标不在本表式中")
+    book.mark("表1", "C6", Severity.WARNING, "指标值不是百分数")
+    assert set(sheet.comments) == {"A5", "C6"} and sheet.fills.keys() == {"A5", "A6", "A7", "C6"}
+    book.mark("表1", "A7", None, None)  # cleared, as a recheck clears what is mended
+    assert set(sheet.comments) == {"C6"} and sheet.fills["A5"] is None

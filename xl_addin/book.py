@@ -124,12 +124,14 @@ class XlwingsBook:  # pragma: no cover - needs desktop Excel; the handlers are t
         return out
 
     def mark(self, sheet: str, cell: str, severity: Severity | None, note: str | None) -> None:
-        rng = self.book.sheets[sheet].range(cell)
+        """A cell inside a merged range marks the range: filled whole, its comment on the first cell (the one
+        Excel shows), as ``OpenpyxlMarks`` marks a file."""
+        area = self.book.sheets[sheet].range(cell).merge_area  # the cell itself where it is not merged
         color = FILLS.get(severity) if severity is not None else None
-        rng.color = tuple(int(color[i:i + 2], 16) for i in (0, 2, 4)) if color else None
-        rng.api.ClearComments()
+        area.color = tuple(int(color[i:i + 2], 16) for i in (0, 2, 4)) if color else None
+        area.api.ClearComments()
         if note:
-            rng.api.AddComment(note)
+            area[0].api.AddComment(note)
 
     def write_sheet(self, title: str, rows: list[list[Any]], links: dict[tuple[int, int], str]) -> None:
         names = self.sheet_names()
