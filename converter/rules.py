@@ -831,29 +831,9 @@ def indicator_verdicts(ind: Indicator, ctx: Context, index: int = 0) -> list[Ver
     return row_verdicts(row_of(ind), ctx, index)
 
 
-def indicator_findings(row: Row, profile: str, year: int | None = None, end_date: dt.date | None = None,
-                       carried_over: bool = False, index: int = 0) -> tuple[Finding, ...]:
-    """The findings of a row (``row_of`` / ``row_key``) with this content at this place in the table."""
-    out: list[Verdict] = []
-    _place(_said(row, profile), Context(load_profile(profile), year, None, end_date, carried_over), index, out)
-    return tuple(_findings(out))
-
-
 def check_indicator(ind: Indicator, ctx: Context, index: int = 0) -> list[Finding]:
     """Findings of one indicator row (``indicator_verdicts`` as Finding models)."""
     return _findings(indicator_verdicts(ind, ctx, index))
-
-
-def indicator_severities(ind: Indicator, ctx: Context) -> list[Severity]:
-    """The severity of each finding of one row, in ``check_indicator``'s order, as plain data (``row_severities``
-    of an Indicator)."""
-    return row_severities(row_of(ind), ctx)
-
-
-def indicator_messages(ind: Indicator, ctx: Context, index: int = 0) -> list[tuple[Severity, str]]:
-    """Severity and message of each finding of one row, the same as ``check_indicator``'s, as plain data: what
-    the add-in shows beside a row, without a Finding model each."""
-    return [(severity, message) for _, severity, message, _ in indicator_verdicts(ind, ctx, index)]
 
 
 def check_budget(budget: Budget, ctx: Context) -> list[Finding]:

@@ -21,9 +21,9 @@ from converter.rules import (
     check_budget,
     check_indicator,
     check_table,
-    indicator_messages,
-    indicator_severities,
     row_of,
+    row_severities,
+    row_verdicts,
 )
 from xl_addin import functions
 
@@ -94,8 +94,10 @@ def test_row_verdicts_as_plain_data_are_check_indicators(profile: str, data: st.
     for index, cells in enumerate(data.draw(table_rows(profile))):
         ind = Indicator(**dict(zip(keys, cells, strict=True)))
         findings = check_indicator(ind, ctx, index)
-        assert indicator_messages(ind, ctx, index) == [(f.severity, f.message) for f in findings]
-        assert indicator_severities(ind, ctx) == [f.severity for f in findings]
+        # what the live functions show (row_verdicts) and count (row_severities), as plain data
+        assert [(s, m) for _, s, m, _ in row_verdicts(row_of(ind), ctx, index)] == \
+            [(f.severity, f.message) for f in findings]
+        assert row_severities(row_of(ind), ctx) == [f.severity for f in findings]
 
 
 def _expected_summary(rows: list[list[str | None]], amounts: tuple[float | None, ...], profile: str) -> str:

@@ -32,7 +32,6 @@ from converter.rules import (
     Context,
     check,
     check_indicator,
-    indicator_findings,
     is_carried_over,
     row_key,
     row_of,
@@ -209,9 +208,9 @@ def test_row_key_holds_every_column() -> None:
     with pytest.raises(TypeError):
         row_key(nme="x")
     place = {"level1": "产出指标", "level2": "质量指标", "name": "验收合格率", "comparator": "≥", "target": "95"}
-    with_unit = indicator_findings(row_key(**place, unit="%"), NATIONAL.name)
-    without = indicator_findings(row_key(**place), NATIONAL.name)
-    assert with_unit == () and [f.code for f in without] == ["I008"]
+    with_unit = check_indicator(Indicator(**place, unit="%"), Context(NATIONAL))
+    without = check_indicator(Indicator(**place), Context(NATIONAL))
+    assert with_unit == [] and [f.code for f in without] == ["I008"]
 
 
 # --- the live functions -----------------------------------------------------------------------------------------
@@ -314,5 +313,5 @@ def test_the_memory_of_rows_stays_within_its_bound(monkeypatch: pytest.MonkeyPat
     assert [check_indicator(row(name, "95"), Context(SH)) for name in names] == first  # judged afresh, the same
     assert all([f.code for f in found] == ["I008"] for found in first)
     with pytest.raises(UnknownProfileError):
-        indicator_findings(row_key(name="x"), "no-such-profile")
+        rules._said(row_key(name="x"), "no-such-profile")
     assert "no-such-profile" not in rules._MEMORIES
