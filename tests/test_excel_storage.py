@@ -233,9 +233,9 @@ def test_hostile_sheets_are_scanned_in_linear_time(typed: Path, body: bytes) -> 
     parts["xl/worksheets/sheet1.xml"] = b'<worksheet xmlns="x"><sheetData><row r="1">' + body
     kinds = open_kinds(_zip(parts))
     assert kinds is not None
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not stretch it
     kinds.sheet("表")
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 def test_parts_with_a_dtd_are_not_read(typed: Path) -> None:
@@ -259,9 +259,9 @@ def test_ods_with_millions_of_repeated_formula_cells() -> None:
                + b"</table:table></office:spreadsheet></office:body></office:document-content>")
     kinds = open_kinds(_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": content}))
     assert kinds is not None
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not stretch it
     found = kinds.sheet("S")
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert found is not None and 0 < len(found.formulas) <= 1_000_000
 
 
@@ -272,13 +272,13 @@ def test_corpus_reads_as_before_and_quickly(monkeypatch: pytest.MonkeyPatch) -> 
     assert CORPUS_FILES
     for path in CORPUS_FILES:
         data = path.read_bytes()
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: a busy machine does not stretch it
         try:
             grids: list[Grid] | None = workbook_grids(path, None, data)[0]
             error = None
         except Exception as exc:
             grids, error = None, type(exc)
-        assert time.perf_counter() - start < 2, path.name
+        assert time.process_time() - start < 2, path.name
         with monkeypatch.context() as m:
             m.setattr(workbook, "_kinds", lambda path, data: None)
             try:
