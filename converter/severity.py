@@ -25,6 +25,7 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}  # 0 
 # when nothing is wrong, and what stands between a cell's problems.
 VERDICT_OK = "✓"
 VERDICT_SEPARATOR = "；"
+VERDICT_SHOWN = (Severity.ERROR, Severity.WARNING)  # what a cell shows and counts: infos go to the results sheet
 
 
 def tally(counts: Mapping[Severity, int | str], shown: Iterable[Severity] = tuple(Severity)) -> str:

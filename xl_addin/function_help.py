@@ -13,7 +13,7 @@ from typing import get_args
 
 from converter.fields import HEADER
 from converter.profile import DEFAULT_PROFILE, MoneyUnit, strip_unit
-from converter.severity import VERDICT_OK, VERDICT_SEPARATOR, Severity, tally
+from converter.severity import VERDICT_OK, VERDICT_SEPARATOR, VERDICT_SHOWN, tally
 from converter.targets import QUALITATIVE
 
 from .ribbon_spec import TITLE
@@ -21,7 +21,7 @@ from .ribbon_spec import TITLE
 CATEGORY = TITLE  # the add-in's name, as its ribbon tab and message boxes show it
 _PROFILE = f"可选：表式版本名称，不填即 {DEFAULT_PROFILE}（模板的“版本信息”工作表中可查）"
 _OK = f"没有问题显示“{VERDICT_OK}”"
-_COUNTS = tally({Severity.ERROR: "n", Severity.WARNING: "m"}, (Severity.ERROR, Severity.WARNING))
+_COUNTS = tally(dict(zip(VERDICT_SHOWN, "nm", strict=True)), VERDICT_SHOWN)  # 错误 n 条，警告 m 条
 
 
 def _amount(argument: str, optional: bool = False) -> str:

@@ -53,12 +53,12 @@ from converter.rules import (
 )
 from converter.severity import VERDICT_OK as OK
 from converter.severity import VERDICT_SEPARATOR as SEPARATOR
+from converter.severity import VERDICT_SHOWN as SHOWN
 from converter.severity import tally
 from converter.targets import QUALITATIVE, parse_target
 
 # The amounts PG_CHECK_BUDGET and PG_SHEET_SUMMARY take, in the order of their parameters (a test holds the names).
 LIVE_AMOUNTS = BUDGET_FIELDS[:4]
-SHOWN = (Severity.ERROR, Severity.WARNING)  # what a cell shows: infos are left to the results sheet
 EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!")
 _EXCEL_ERRORS = frozenset(EXCEL_ERRORS)
