@@ -334,6 +334,9 @@ def _fast(fields: _Fields, values: dict[str, Any]) -> BaseModel | None:
 
 
 _PROJECT, _BUDGET = _Fields(Project), _Fields(Budget)
+# The indicator columns whose value is a text cell as ``clean_text`` leaves it (every column but the period): a
+# caller that cleaned its cells so holds the row the model would, with no model made (the add-in's functions).
+TEXT_COLUMNS = frozenset(k for k, taker in _Fields(Indicator).takers.items() if taker == (clean_text, str))
 
 
 def budget(**fields: Any) -> Budget:

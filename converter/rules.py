@@ -77,10 +77,13 @@ class Context:
         """The context of a declaration; with ``rows`` (``row_of`` each of its indicators, in order), its table
         by column too."""
         p = decl.project
-        table = None if rows is None else dict(zip(ROW_KEYS, zip(*rows, strict=True), strict=True)) if rows \
-            else dict.fromkeys(ROW_KEYS, ())
         return cls(load_profile(decl.profile), decl.year, p.start_date, p.end_date,
-                   is_carried_over(p.category, p.attribute), table)
+                   is_carried_over(p.category, p.attribute), None if rows is None else by_column(rows))
+
+
+def by_column(rows: Sequence[Row]) -> dict[str, tuple[Any, ...]]:
+    """A table's rows (``row_of`` each) by column: ``Context.table``."""
+    return dict(zip(ROW_KEYS, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(ROW_KEYS, ())
 
 
 CheckFn = Callable[..., Iterable[Hit]]  # a declaration or budget rule: its hits
@@ -586,13 +589,14 @@ def comparator_known(row: RowFacts, ctx: Context) -> Hit | None:
 @rule("G001", E, "没有绩效指标", "申报表没有填写任何绩效指标", "A declaration needs indicators.", "declaration",
       SRC_88)
 def has_indicators(decl: Declaration, ctx: Context) -> Iterator[Hit]:
-    if not decl.indicators:
+    if not _column(decl, ctx, "name"):
         yield Hit("indicators")
 
 
 def _column(decl: Declaration, ctx: Context, key: str) -> Sequence[Any]:
     """One column of the declaration's indicator table (``key`` of each row, in order): the context's where the
-    caller made the table once (``Context.table``), else read from the indicators."""
+    caller made the table once (``Context.table``), else read from the indicators. The rules over the table (G…)
+    read it through this alone, never the declaration otherwise: ``table_severities`` runs them on rows only."""
     table = ctx.table
     return table[key] if table is not None else [getattr(ind, key) for ind in decl.indicators]
 
@@ -609,7 +613,7 @@ def _level1s_present(decl: Declaration, ctx: Context, form: FormFacts) -> set[st
       "is expected; unconfirmed as a hard rule, so a warning.", "declaration", SRC_TREE)
 def level1_groups_present(decl: Declaration, ctx: Context) -> Iterator[Hit]:
     required = ctx.profile.required_groups
-    if not decl.indicators or not required:
+    if not required or not _column(decl, ctx, "name"):
         return
     present = _level1s_present(decl, ctx, facts_of(ctx.profile))
     for level1 in required:
@@ -847,13 +851,17 @@ def _budget_verdicts(budget: Budget, ctx: Context, out: list[Verdict]) -> None:
         _verdicts(r, r.check(budget, ctx), out)  # type: ignore[misc]
 
 
-def check_table(decl: Declaration, ctx: Context) -> list[Finding]:
-    """The rules over the indicator table as a whole (G…): what a sheet summary adds to its rows' findings."""
-    out: list[Verdict] = []
-    for r in _rules("declaration"):
-        if r.code.startswith("G"):
-            _verdicts(r, r.check(decl, ctx), out)  # type: ignore[misc]
-    return _findings(out)
+@lru_cache(maxsize=1)
+def _table_rules() -> tuple[Rule, ...]:
+    return tuple(r for r in _rules("declaration") if r.code.startswith("G"))
+
+
+def table_severities(rows: Sequence[Row], ctx: Context) -> list[Severity]:
+    """The severity of each verdict of the rules over a whole indicator table (G…), from its rows (``row_of``
+    each) alone, as plain data: what the add-in's sheet summary adds to its rows' counts, with no declaration or
+    Indicator made. These rules read the table through ``_column`` only, so none is passed to them."""
+    table = dataclasses.replace(ctx, table=by_column(rows))
+    return [r.severity for r in _table_rules() for _ in r.check(None, table)]  # type: ignore[misc]
 
 
 def check(decl: Declaration) -> list[Finding]:

@@ -4,11 +4,13 @@ remembered by its cells. bench/functions.py measures them; these tests hold them
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +20,9 @@ from converter.profile import load_profile, profile_names
 from converter.readers.values import as_money
 from converter.rules import (
     Context,
+    check,
     check_budget,
     check_indicator,
-    check_table,
     row_of,
     row_severities,
     row_verdicts,
@@ -75,13 +77,46 @@ def test_plain_text_cells_take_a_short_way_to_the_same_value(value: str | None) 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_CELLS | st.sampled_from([95.0, 0.9, 2021.0, dt.datetime(2020, 1, 1), True]), min_size=6, max_size=6))
 def test_a_rows_cells_are_the_row_its_model_holds(values: list[object]) -> None:
-    """PG_CHECK_INDICATOR hands the rules its cells as a row without making an Indicator: the row that model holds."""
+    """PG_CHECK_INDICATOR, and PG_SHEET_SUMMARY on every form, hand the rules their cells as a row without making an
+    Indicator: the row that model holds."""
     try:
         cells = tuple(map(functions._cell, values))
     except ValueError:  # an Excel error value, or more than a cell holds: the function says so before any rule
         return
     ind = Indicator(**{key: v for key, v in zip(functions._ROW_CELLS, cells, strict=True) if v is not None})
     assert row_of(ind) == tuple(None if i is None else cells[i] for i in functions._CELL_OF_KEY)
+    for profile in profile_names():
+        form = functions._form_named(profile)
+        assert form.cell_of_key is not None  # every form's table is text columns: no model made in the summary
+        row = cells[:len(form.columns)]
+        ind = Indicator(**dict(zip(form.columns, row, strict=True)))
+        assert row_of(ind) == tuple(None if i is None else row[i] for i in form.cell_of_key)
+
+
+def test_a_column_only_the_model_takes_has_the_summary_make_the_model() -> None:
+    """A form whose table had a column no text cell fills as it stands (a period) would have each row's model
+    made, and a cell the model refuses counted as unreadable."""
+    assert functions._cell_of_key(("level1", "name", "period")) is None
+    assert functions._cell_of_key(("level1", "name", "weight")) is not None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(profile_names()), st.data())
+def test_the_summary_through_the_model_counts_the_same(profile: str, data: st.DataObject) -> None:
+    """The summary's way for such a form (each row's model made) counts as its way from the cells does."""
+    rows = data.draw(table_rows(profile))
+    direct = functions.PG_SHEET_SUMMARY(rows, 100.0, 50.0, None, None, profile)
+    named = functions._form_named
+    through_model = dataclasses.replace(named(profile), cell_of_key=None)
+    functions._row_counts.cache_clear()
+    functions._table_counts.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(functions, "_form_named", lambda name: through_model if name == profile else named(name))
+            assert functions.PG_SHEET_SUMMARY(rows, 100.0, 50.0, None, None, profile) == direct
+    finally:
+        functions._row_counts.cache_clear()
+        functions._table_counts.cache_clear()
 
 
 @settings(max_examples=60, deadline=None)
@@ -114,7 +149,8 @@ def _expected_summary(rows: list[list[str | None]], amounts: tuple[float | None,
     budget = Budget(**{path.removeprefix("budget."): as_money(v, p.money_unit)
                        for path, v in zip(functions.LIVE_AMOUNTS, amounts, strict=True)})
     found = [f for i, ind in enumerate(table) for f in check_indicator(ind, ctx, i)]
-    found += check_budget(budget, ctx) + check_table(Declaration(profile=profile, budget=budget, indicators=table), ctx)
+    over_table = check(Declaration(profile=profile, budget=budget, indicators=table))
+    found += check_budget(budget, ctx) + [f for f in over_table if f.code.startswith("G")]
     errors = sum(f.severity == Severity.ERROR for f in found)
     warnings = sum(f.severity == Severity.WARNING for f in found)
     return "✓" if not errors and not warnings else f"错误 {errors} 条，警告 {warnings} 条"

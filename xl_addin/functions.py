@@ -8,8 +8,8 @@ Excel calls them on every recalculation — PG_CHECK_INDICATOR once per row, PG_
 table — so each does the least it can (``bench/functions.py`` holds the goals: a call with cells never seen
 under 100 µs, the summary of 60 new rows under 1 ms): a plain text cell is taken as it is (``_cell``), what a
 profile means here is worked out once (``_form``), a row's cells, already as the model keeps them, are the rules'
-row with no model validated again (the summary makes each new row's model once, for the rules over the table),
-and what the rules say of a row is kept as plain text or counts keyed by its cells, never as Finding models, so
+row with no model validated again (the rules over the whole table read the rows too, by column), and what the
+rules say of a row is kept as plain text or counts keyed by its cells, never as Finding models, so
 only new rows are checked.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 import xlwings as xw
 from pydantic import ValidationError
@@ -29,11 +29,10 @@ from converter.fields import BUDGET_FIELDS
 from converter.findings import Finding, Severity
 from converter.model import (
     MAX_CELL_CHARS,
+    TEXT_COLUMNS,
     Budget,
-    Indicator,
     budget,
     clean_text,
-    declaration,
     has_controls,
     indicator,
     strip_controls,
@@ -46,10 +45,10 @@ from converter.rules import (
     Context,
     Row,
     check_budget,
-    check_table,
     row_of,
     row_severities,
     row_verdicts,
+    table_severities,
 )
 from converter.severity import VERDICT_OK as OK
 from converter.severity import VERDICT_SEPARATOR as SEPARATOR
@@ -65,10 +64,20 @@ _EXCEL_ERRORS = frozenset(EXCEL_ERRORS)
 # The indicator cells PG_CHECK_INDICATOR takes (level1, level2, indicator_name, target, …, comparator, unit), as
 # the model's keys.
 _ROW_CELLS = ("level1", "level2", "name", "target", "comparator", "unit")
-# Where each of the model's columns (ROW_KEYS) is among those cells, if it is: the row the rules read, made from
-# the cells without a model (they are already as the model keeps them).
-_CELL_OF_KEY = tuple(_ROW_CELLS.index(k) if k in _ROW_CELLS else None for k in ROW_KEYS)
 Cells = tuple[str | None, ...]
+CellIndex = tuple[int | None, ...]
+
+
+def _cell_of_key(keys: tuple[str, ...]) -> CellIndex | None:
+    """Where each of the model's columns (ROW_KEYS) is among a row's cells (``keys``), if it is: the row the rules
+    read, made from the cells (``_cell`` each, so already as the model keeps a text) without a model made. None
+    when a cell is no text column (a period), which only the model can take."""
+    if not TEXT_COLUMNS.issuperset(keys):
+        return None
+    return tuple(keys.index(k) if k in keys else None for k in ROW_KEYS)
+
+
+_CELL_OF_KEY = cast(CellIndex, _cell_of_key(_ROW_CELLS))
 
 
 class CellError(ValueError):
@@ -89,6 +98,7 @@ class _Form:
 
     ctx: Context  # the profile alone, no year, dates or category: what the sheet summary checks with
     columns: tuple[str, ...]  # the indicator table's keys, in the form's order
+    cell_of_key: CellIndex | None  # ``_cell_of_key`` of the columns
     amount_labels: tuple[str, ...]  # the labels of LIVE_AMOUNTS on this form, with its money unit
 
     @property
@@ -99,8 +109,8 @@ class _Form:
 @cache
 def _form_named(name: str) -> _Form:
     profile = load_profile(name)  # UnknownProfileError is raised, not remembered
-    return _Form(Context(profile), tuple(c.key for c in profile.form.table.columns),
-                 tuple(profile.label(path) for path in LIVE_AMOUNTS))
+    columns = tuple(c.key for c in profile.form.table.columns)
+    return _Form(Context(profile), columns, _cell_of_key(columns), tuple(profile.label(path) for path in LIVE_AMOUNTS))
 
 
 def _form(profile: Any) -> _Form:
@@ -261,23 +271,26 @@ def _rows(indicators: Any, width: int) -> tuple[Cells, ...]:
     return tuple(rows)
 
 
-@lru_cache(maxsize=4096)  # rows of the sheets open: each keeps its validated model
-def _row_counts(cells: Cells, profile: str) -> tuple[Indicator, int, int]:
-    """A table row as the model holds it, validated once (here), with its errors and warnings, remembered by its
-    cells: the summary recounts every row on each recalculation. Nothing changes a model once made, so the
-    remembered one is shared by every table it is a row of."""
+@lru_cache(maxsize=4096)  # rows of the sheets open
+def _row_counts(cells: Cells, profile: str) -> tuple[Row, int, int]:
+    """A table row as the model holds it, with its errors and warnings, remembered by its cells: the summary
+    recounts every row on each recalculation. The cells are as the model keeps them (``_cell``), so they are the
+    row as they stand; a form with a column only the model can take (a period) has a model made of them."""
     form = _form_named(profile)
-    ind = indicator(**dict(zip(form.columns, cells, strict=True)))  # ValueError: a cell the model cannot hold
-    severities = row_severities(row_of(ind), form.ctx)
-    return ind, severities.count(Severity.ERROR), severities.count(Severity.WARNING)
+    index = form.cell_of_key
+    if index is None:  # ValueError: a cell the model cannot hold
+        row = row_of(indicator(**dict(zip(form.columns, cells, strict=True))))
+    else:
+        row = tuple(None if i is None else cells[i] for i in index)
+    severities = row_severities(row, form.ctx)
+    return row, severities.count(Severity.ERROR), severities.count(Severity.WARNING)
 
 
 @lru_cache(maxsize=256)
 def _table_counts(rows: tuple[Cells, ...], profile: str) -> tuple[int, int]:
     """Errors and warnings of a whole indicator table: its rows' and those of the rules over the table (G…)."""
     counted = [_row_counts(cells, profile) for cells in rows]
-    table = declaration(profile=profile, indicators=[ind for ind, _, _ in counted])
-    found = [f.severity for f in check_table(table, _form_named(profile).ctx)]
+    found = table_severities([row for row, _, _ in counted], _form_named(profile).ctx)
     return (sum(errors for _, errors, _ in counted) + found.count(Severity.ERROR),
             sum(warnings for _, _, warnings in counted) + found.count(Severity.WARNING))
 
