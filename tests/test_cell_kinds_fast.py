@@ -15,11 +15,14 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.formula.translate import Translator
 from python_calamine import CalamineWorkbook
 
 from converter.readers import cell_kinds
 from converter.readers.cell_kinds import member_bytes, open_kinds
-from converter.readers.grid import ErrorValue, Formula
+from converter.readers.grid import ErrorValue, Formula, shift_references
 from converter.readers.workbook import template_names, workbook_grids
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -228,3 +231,24 @@ def test_the_remembered_workbook_part_is_the_file_s_own() -> None:
         found = kinds.sheet(name)
         assert found is not None and found.formulas == _general(_sheet_xml(data))
         assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == [name]
+
+
+_REF_PART = st.tuples(st.sampled_from(["", "$"]), st.sampled_from(["A", "C", "Z", "AA", "AZ", "XFA"]),
+                      st.sampled_from(["", "$"]), st.integers(1, 5000)).map(lambda p: f"{p[0]}{p[1]}{p[2]}{p[3]}")
+_OPERAND = _REF_PART | st.sampled_from(['"A1"', '"$B$2 满意度"', "1.5", "TRUE"])
+_EXPRESSION = st.recursive(
+    _OPERAND,
+    lambda inner: st.tuples(inner, st.sampled_from(["+", "*", "&", "="]), inner).map("".join)
+    | st.tuples(st.sampled_from(["SUM", "IF", "LEN"]), st.lists(inner, min_size=1, max_size=3)).map(
+        lambda call: f"{call[0]}({','.join(call[1])})"),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_EXPRESSION, st.integers(0, 2000), st.integers(0, 30))
+def test_a_shared_formula_reads_as_a_spreadsheet_moves_it(expression: str, rows: int, cols: int) -> None:
+    """A shared formula's other cells (``shift_references``), against openpyxl's own translator: relative
+    references move by the cell's offset, absolute ones and text in quotes stay, down and across alike."""
+    formula = "=" + expression
+    expected = Translator(formula, origin="B2").translate_formula(row_delta=rows, col_delta=cols)
+    assert shift_references(formula, rows, cols) == expected

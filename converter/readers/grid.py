@@ -90,8 +90,9 @@ def shift_references(formula: str, rows: int, cols: int) -> str:
     texts, refs = _reference_parts(formula)
     out = [texts[0]]
     for (col_abs, col, row_abs, row), text in zip(refs, texts[1:], strict=True):
-        out.append(f"{col_abs}{col if col_abs else column_letter(column_index(col) + cols)}"
-                   f"{row_abs}{row if row_abs else int(row) + rows}{text}")
+        # a formula filled down (cols 0, the common case) keeps its columns as written
+        out.append(f"{col_abs}{col if col_abs or not cols else column_letter(column_index(col) + cols)}"
+                   f"{row_abs}{row if row_abs or not rows else int(row) + rows}{text}")
     return "".join(out)
 
 
