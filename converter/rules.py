@@ -873,7 +873,7 @@ def check(decl: Declaration) -> list[Finding]:
 def rule_verdicts(decl: Declaration) -> list[Verdict]:
     """Every rule of the catalogue over one declaration, in a stable order, as (code, severity, message, field):
     a reader makes each Finding once, with its file, sheet, cell and project together."""
-    rows = [tuple(ind.__dict__.values()) for ind in decl.indicators]  # row_of each
+    rows = list(map(row_of, decl.indicators))
     ctx = Context.of(decl, rows)  # the table by column too, for the rules over the whole table
     out: list[Verdict] = []
     for r in _rules("declaration"):

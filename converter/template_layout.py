@@ -25,12 +25,13 @@ NAME_PREFIX = "pg_"
 INDICATORS_NAME = f"{NAME_PREFIX}indicators"
 PROFILE_NAME = f"{NAME_PREFIX}profile"  # a workbook name holding the profile, as the meta sheet does
 
+TITLE_ROW = 1
+MIN_COLUMNS = 4
+
 
 def meta_profile(rows: Sequence[Sequence[object]]) -> str | None:
     """The profile our meta sheet's rows name (its ``META_PROFILE_LABEL`` row), or None."""
     return next((str(r[1]) for r in rows if len(r) > 1 and r[0] == META_PROFILE_LABEL and r[1]), None)
-TITLE_ROW = 1
-MIN_COLUMNS = 4
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 The add-in registers these with ``Application.MacroOptions`` when it opens (the generated ``Auto_Open`` in
 ``RibbonMyAddin``), as xlwings' *Import Functions* registers docstrings. The functions' own docstrings stay
 English, for whoever maintains them; a test holds the argument names here to the functions' signatures, so a
-renamed or added argument cannot go without its help. Excel cuts every text at 255 characters.
+renamed or added argument cannot go without its help. Excel cuts every text at 255 characters. The wizard files
+the functions under the add-in's title (``ribbon_spec.TITLE``, as ``ribbon_build`` registers them).
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from converter.profile import DEFAULT_PROFILE, MoneyUnit, strip_unit
 from converter.severity import VERDICT_OK, VERDICT_SEPARATOR, VERDICT_SHOWN, tally
 from converter.targets import QUALITATIVE
 
-from .ribbon_spec import TITLE
-
-CATEGORY = TITLE  # the add-in's name, as its ribbon tab and message boxes show it
 _PROFILE = f"可选：表式版本名称，不填即 {DEFAULT_PROFILE}（模板的“版本信息”工作表中可查）"
 _OK = f"没有问题显示“{VERDICT_OK}”"
 _COUNTS = tally(dict(zip(VERDICT_SHOWN, "nm", strict=True)), VERDICT_SHOWN)  # 错误 n 条，警告 m 条

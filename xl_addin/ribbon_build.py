@@ -26,11 +26,10 @@ CONST_APP = '#Const App = "Microsoft Excel"'
 ENTRY = "import xl_addin.ribbon; xl_addin.ribbon.run('\" & key & \"')"
 # Texts the VBA shows or registers itself, each behind ``Private Function PgText<name>() As String``.
 TEXTS = {
-    "Title": ribbon_spec.TITLE,
+    "Title": ribbon_spec.TITLE,  # the tab, the message boxes, and the category the function wizard files ours under
     "NoWorkbook": ribbon_spec.NO_WORKBOOK,
     "ProtectedView": ribbon_spec.PROTECTED_VIEW,
 }
-assert function_help.CATEGORY == ribbon_spec.TITLE  # so the function wizard's category is PgTextTitle
 _HEX_PER_LINE = 200  # 50 characters per statement: far below VBA's 1023-character line
 
 
