@@ -8,9 +8,10 @@ few values a declaration for the checks across files (``crossfile.py``), run onc
 
 The output folder is the user's: bulk conversion replaces only what it can prove it wrote. Its marker file
 (``.perfgoal-bulk``) says the folder's ``OUTPUTS`` are ours; without it, any of those names already there
-stops the run before anything is touched (``BulkRefused``). A run writes into its staging area
-(``.perfgoal-staging``, with the workers' logs and the summary's spill files) and publishes the outputs
-together at the end; the next run clears whatever a killed one left there.
+stops the run before anything is touched (``BulkRefused``); so does a file under ``json/`` or ``反馈/`` that
+the last run did not publish there (its ``MANIFEST``), which replacing those folders would remove. A run writes
+into its staging area (``.perfgoal-staging``, with the workers' logs and the summary's spill files) and
+publishes the outputs together at the end; the next run clears whatever a killed one left there.
 """
 
 from __future__ import annotations
@@ -75,8 +76,12 @@ FINDINGS_CSV = "findings.csv"
 OUTPUTS = (SUMMARY_XLSX, FINDINGS_CSV, INDICATORS_CSV, DECLARATIONS_CSV, JSON_DIR, FEEDBACK_DIR)
 _FOLDERS = (JSON_DIR, FEEDBACK_DIR)
 MARKER = ".perfgoal-bulk"
+# What a run published under ``_FOLDERS`` (paths from the folder, NUL-separated, as the file system spells them),
+# published with it: the next run replaces those folders whole, and refuses while they hold anything else.
+MANIFEST = ".perfgoal-outputs"
+PUBLISHED = (*OUTPUTS, MANIFEST)
 STAGING = ".perfgoal-staging"
-MANAGED = (*OUTPUTS, STAGING)
+MANAGED = (*PUBLISHED, STAGING)
 MARKER_TEXT = (f"本文件夹中的 {'、'.join(f'{n}/' if n in _FOLDERS else n for n in OUTPUTS)} 由 perfgoal bulk 生成，"
                "每次批量转换都会整体替换它们。请勿在其中存放其他文件。\n")
 SKIPPED_LOCK = "已跳过：Office 临时锁定文件"
@@ -433,6 +438,7 @@ class OutputFolder:
                 raise BulkRefused(f"{in_dir}：输入文件夹位于输出文件夹的 {name} 中，转换会替换它；"
                                   "请另选一个输出文件夹")
         if self.marker.is_file() and not self.marker.is_symlink():
+            self._refuse_foreign(BulkRefused, "为免删除，未做任何改动")
             return
         found = [name for name in MANAGED if os.path.lexists(self.root / name)]
         if found:
@@ -456,7 +462,7 @@ class OutputFolder:
         try:
             if os.fstat(fd).st_size == 0:
                 os.write(fd, MARKER_TEXT.encode("utf-8"))
-            roll_back(self.new, self.root, OUTPUTS, self.aside)  # a run killed while publishing
+            roll_back(self.new, self.root, PUBLISHED, self.aside)  # a run killed while publishing
             shutil.rmtree(self.staging, ignore_errors=True)  # whatever a killed run left
             for folder in (self.new, self.logs, self.spill):
                 folder.mkdir(parents=True)
@@ -464,9 +470,23 @@ class OutputFolder:
             self.release()
             raise OutputFailed(f"{self.root}：无法写入输出文件夹（{os_reason(exc)}）") from exc
 
-    def publish(self) -> None:
+    def _refuse_foreign(self, error: type[BulkRefused], kept: str) -> None:
+        """Stop before a publication would remove what the user put into an output folder (``_foreign``)."""
         try:
-            publish(self.new, self.root, OUTPUTS, self.aside)
+            foreign = _foreign(self.root)
+        except OSError as exc:
+            raise error(f"{self.root}：无法读取输出文件夹（{os_reason(exc)}）") from exc
+        if foreign:
+            shown = "、".join(display_name(f) for f in foreign[:3]) + ("等" if len(foreign) > 3 else "")
+            raise error(f"{self.root}：{'、'.join(f'{n}/' for n in _FOLDERS)}中有不是上次批量转换生成的文件"
+                        f"（{shown}，共 {len(foreign)} 个），转换会整体替换这些文件夹。{kept}；"
+                        "请先移走这些文件，或另选一个输出文件夹")
+
+    def publish(self) -> None:
+        self._refuse_foreign(OutputFailed, "本次结果未发布，上次的结果保持不变")  # put there while this run ran
+        try:
+            _write_manifest(self.new)
+            publish(self.new, self.root, PUBLISHED, self.aside)
             with os.scandir(self.root / FEEDBACK_DIR) as copies:
                 empty = next(copies, None) is None
             if empty:
@@ -481,6 +501,40 @@ class OutputFolder:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+
+
+def _files_under(root: Path) -> Iterator[str]:
+    """Every entry but a folder under ``_FOLDERS`` of ``root`` (a link to a folder included), as a path from
+    ``root`` with "/" between its parts."""
+    for name in _FOLDERS:
+        top = root / name
+        if not top.is_dir() or top.is_symlink():
+            if os.path.lexists(top):
+                yield name
+            continue
+        for folder, dirs, files in os.walk(top, onerror=_raise):
+            rel = Path(folder).relative_to(root).as_posix()
+            yield from (f"{rel}/{n}" for n in files)
+            yield from (f"{rel}/{n}" for n in dirs if os.path.islink(os.path.join(folder, n)))
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def _write_manifest(staged: Path) -> None:
+    (staged / MANIFEST).write_bytes(b"\0".join(sorted(map(os.fsencode, _files_under(staged)))))  # a rerun: same bytes
+
+
+def _foreign(root: Path) -> list[str]:
+    """What ``_FOLDERS`` of an output folder hold that its last run did not publish there (``MANIFEST``); none
+    where no run recorded it (an output folder of an earlier version is replaced as it was)."""
+    try:
+        listed = (root / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        return []
+    published = set(map(os.fsdecode, listed.split(b"\0"))) if listed else set()
+    return sorted(f for f in _files_under(root) if f not in published)
 
 
 def _try_lock(fd: int) -> bool:

@@ -36,7 +36,8 @@ from .test_foreign_corpus import FILES as CORPUS_FILES
 STATUS, JSON = SUMMARY_HEADER.index("状态"), SUMMARY_HEADER.index("JSON 文件")
 
 # What a finished run leaves in OUT_DIR (and 反馈/ with --feedback).
-OUT_NAMES = [".perfgoal-bulk", "declarations.csv", "findings.csv", "indicators.csv", "json", "汇总.xlsx"]
+OUT_NAMES = [".perfgoal-bulk", ".perfgoal-outputs", "declarations.csv", "findings.csv", "indicators.csv", "json",
+             "汇总.xlsx"]
 EXPECTED = canonical.loads((DATA / "declarations-2020.expected.json").read_text(encoding="utf-8"))
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -28,6 +28,7 @@ from converter import canonical
 from converter.bulk import (
     FINDINGS_CSV,
     FINDINGS_HEADER,
+    MANIFEST,
     SKIPPED_LINK,
     SKIPPED_LOCK,
     STAGING,
@@ -171,6 +172,56 @@ def test_outputs_that_are_not_ours_are_never_replaced(tmp_path: Path, one_form: 
         run_bulk(one_form, out, jobs=1, progress=False)
     assert theirs.split("/")[0] in str(refused.value)
     assert (tree(out), digest(out)) == before  # not even the marker was written
+
+
+@pytest.mark.parametrize("theirs", ["json/我的批注.txt", "反馈/审核意见.txt", "json/子目录/b.json"])
+def test_files_put_into_our_folders_after_a_run_are_never_removed(tmp_path: Path, one_form: Path,
+                                                                  theirs: str) -> None:
+    """json/ and 反馈/ are replaced whole by the next run: a file the user put there (反馈/ included, which the
+    last run, without --feedback, left out) stops the run, and nothing is touched, until it is moved away."""
+    out = tmp_path / "out"
+    (one_form / "b.xlsx").write_bytes((ROOT / "examples" / "declarations-2020-01.xlsx").read_bytes())
+    run_bulk(one_form, out, jobs=1, progress=False)
+    (out / theirs).parent.mkdir(parents=True, exist_ok=True)
+    (out / theirs).write_text("用户自己的文件", encoding="utf-8")
+    before = tree(out), digest(out)
+    with pytest.raises(BulkRefused, match="不是上次批量转换生成的文件") as refused:
+        run_bulk(one_form, out, jobs=1, progress=False)
+    assert theirs in str(refused.value)
+    assert (tree(out), digest(out)) == before
+    (out / theirs).unlink()
+    run_bulk(one_form, out, jobs=1, progress=False, feedback=True)  # moved away: the run goes on
+    assert any((out / "反馈").iterdir())
+    run_bulk(one_form, out, jobs=1, progress=False)  # and again over its own copies under 反馈/
+    assert not (out / "反馈").exists()
+
+
+def test_a_file_put_into_our_folders_during_a_run_stops_its_publication(tmp_path: Path, one_form: Path) -> None:
+    out = tmp_path / "out"
+    run_bulk(one_form, out, jobs=1, progress=False)
+    before = digest(out)
+    theirs = out / "json" / "运行中放入.txt"
+
+    def meanwhile(path: str, rel: str) -> FileOutcome:
+        theirs.write_text("用户自己的文件", encoding="utf-8")
+        return process_file(path, rel)
+
+    with pytest.raises(OutputFailed, match="本次结果未发布，上次的结果保持不变"):
+        run_bulk(one_form, out, jobs=1, progress=False, func=meanwhile)
+    theirs.unlink()
+    assert digest(out) == before
+    assert not (out / STAGING).exists()
+
+
+def test_an_output_folder_of_an_earlier_version_is_replaced_as_before(tmp_path: Path, one_form: Path) -> None:
+    """A folder whose last run recorded no list of its outputs (``MANIFEST``): its folders are ours whole."""
+    out = tmp_path / "out"
+    run_bulk(one_form, out, jobs=1, progress=False)
+    (out / MANIFEST).unlink()
+    (out / "json" / "旧版本留下的.json").write_text("{}", encoding="utf-8")
+    run_bulk(one_form, out, jobs=1, progress=False)
+    assert not (out / "json" / "旧版本留下的.json").exists()
+    assert (out / MANIFEST).is_file()
 
 
 def test_an_input_folder_inside_our_json_is_refused(tmp_path: Path, one_form: Path) -> None:
