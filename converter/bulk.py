@@ -54,7 +54,7 @@ from .flat import (
     declaration_row,
     indicator_rows,
 )
-from .flat import printable as _clean
+from .flat import display_name as display_name  # re-exported: callers import it from here
 from .fragments import Fragments, csv_bytes, finding_csv, render_outcome
 from .options import EXECUTORS
 from .places import field_text, finding_order, place_text
@@ -151,15 +151,6 @@ class FileOutcome:
 # ----------------------------------------------------------------------------------------------------------
 # Names
 # ----------------------------------------------------------------------------------------------------------
-def display_name(rel: str) -> str:
-    """How a file's relative path is shown: bytes that are not UTF-8 (Linux gives them to Python as lone
-    surrogates) as ``\\xNN``, so that the CSV and the workbook can hold every name."""
-    try:
-        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate from a Windows name
-        return _clean(rel)
-
-
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f\\:*?"<>|\ud800-\udfff]')  # not allowed, or not the same, everywhere
 _HASHED = re.compile(r"~[0-9a-f]{16}$")
 MAX_PART_BYTES = 200  # a name part of a JSON file, leaving room for ".01.json" under the usual 255

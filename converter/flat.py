@@ -41,6 +41,15 @@ def printable(text: str) -> str:
     return text
 
 
+def display_name(path: str) -> str:
+    """How a file's path is shown: bytes that are not UTF-8 (Linux gives them to Python as lone surrogates) as
+    ``\\xNN``, so that the CSV, the workbook and the console can hold every name and tell two apart."""
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate from a Windows name
+        return printable(path)
+
+
 def csv_field(value: str | None) -> str | None:
     """A CSV field that a spreadsheet application opens as text: one starting like a formula gets a leading
     ``'`` (OWASP's advice against CSV injection). The JSON and the summary workbook keep the exact text."""

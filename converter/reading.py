@@ -18,6 +18,7 @@ from pathlib import Path
 import python_calamine
 
 from .findings import Finding, Severity, made
+from .flat import display_name
 from .input_files import MAX_FILE_BYTES, NotAFile, TooLarge, read_limited
 from .model import Declaration
 from .options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # light for the command line; re-exported
@@ -282,7 +283,7 @@ def read_file(path: str | Path, *, run_rules: bool = True, display: str | None =
     """
     if profile is not None and profile not in profile_names():
         raise UnknownProfileError(profile)
-    shown = display if display is not None else str(path)
+    shown = display if display is not None else display_name(str(path))
     p = Path(path)
     result = FileResult(shown)
     try:

@@ -263,6 +263,20 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
     assert out.stdout == b"{" and out.stderr == b""
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of bytes that are not UTF-8 is Linux's")
+def test_names_that_are_not_utf8_are_shown_apart(tmp_path: Path) -> None:
+    """``check`` names a file whose name is not UTF-8 as bulk conversion does (``\\xNN``): two such names stay
+    two, in the text and in the JSON, where "?" would make them one."""
+    form = (Path(__file__).resolve().parents[1] / "examples" / "declarations-2020-01.xlsx").read_bytes()
+    paths = [os.fsdecode(os.fsencode(tmp_path) + b"/" + name) for name in (b"\xff\xfe.xlsx", b"\xfe\xff.xlsx")]
+    for path in paths:
+        Path(path).write_bytes(form)
+    text = run("check", *paths).stdout.decode("utf-8")
+    assert "\\xff\\xfe.xlsx" in text and "\\xfe\\xff.xlsx" in text
+    found = json.loads(run("check", "--format", "json", *paths).stdout)
+    assert {f["file"].rsplit("/", 1)[-1] for f in found} == {"\\xff\\xfe.xlsx", "\\xfe\\xff.xlsx"}
+
+
 def test_commands_that_write_files_need_no_stdout(tmp_path: Path) -> None:
     out = run("template", "-o", tmp_path / "t.xlsx", shell_redirect=">&-")
     assert_answered(out, 0)
