@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -60,7 +61,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -169,7 +169,7 @@ def other_profiles() -> tuple[str, ...]:
 
 def varied(decl: Declaration, i: int, tag: str = "") -> Declaration:
     """The declaration with the project's name and its amounts changed for file ``i``."""
-    out = decl.model_copy(deep=True)
+    out = copy.deepcopy(decl)
     out.project.name = f"{out.project.name or '项目'}（{tag}{i:05d}）"
     budget = out.budget
     for name in ("total", "current_year", "prior_year_budget", "prior_year_executed"):
@@ -530,7 +530,7 @@ def make_rows600(path: Path, i: int) -> None:
     pool = [ind for d in samples() for ind in d.indicators]
     indicators = []
     for k in range(ROWS600):
-        ind = pool[k % len(pool)].model_copy()
+        ind = copy.copy(pool[k % len(pool)])
         if k >= len(pool):  # every row of the file its own
             ind.name = f"{ind.name}（第{k // len(pool) + 1}组）"
         indicators.append(ind)
@@ -781,7 +781,8 @@ PHASES: list[tuple[str, list[tuple[str, str]]]] = [
     ("side channel", [("converter.readers.cell_kinds", "open_kinds"), ("converter.readers.cell_kinds", "apply"),
                       ("converter.readers.workbook", "_kinds"), ("converter.readers.workbook", "_sheet_kinds")]),
     ("locate/read", [("converter.readers.locate", "locate_forms")]),
-    ("model", [("converter.fields", "declaration_from"), ("converter.model", "<validators>")]),
+    ("model", [("converter.fields", "declaration_from"), ("converter.model", "_fast"),
+               ("converter.model", "indicator_read"), ("converter.model", "indicator_row")]),
     ("rules", [("converter.rules", "check"), ("converter.reading", "form_findings")]),
     ("JSON text", [("converter.canonical", "dumps_bytes")]),
     ("JSON file", [("converter.atomic", "create_bytes")]),
@@ -840,24 +841,6 @@ class Clock:
         return timed
 
 
-class _TimedValidator:
-    """A pydantic model's validator, timed: a model's construction runs through it (``__init__`` and
-    ``model_validate`` alike), wherever the model is built."""
-
-    def __init__(self, inner: Any, clock: Clock, phase: str) -> None:
-        self._inner, self._clock, self._phase = inner, clock, phase
-
-    def validate_python(self, *args: Any, **kwargs: Any) -> Any:
-        frame, start = self._clock.enter()
-        try:
-            return self._inner.validate_python(*args, **kwargs)
-        finally:
-            self._clock.leave(self._phase, frame, start)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class Instrumented:
     """Wraps the phase functions for the duration of a ``with``; a function not found leaves its phase n/a."""
 
@@ -875,9 +858,6 @@ class Instrumented:
                     module = importlib.import_module(module_name)
                 except Exception:
                     continue
-                if attr == "<validators>":
-                    self._validators(phase, module)
-                    continue
                 fn = getattr(module, attr, None)
                 if not callable(fn):
                     continue
@@ -889,21 +869,6 @@ class Instrumented:
                             setattr(m, key, timed)
                 self.found.add(phase)
         return self
-
-    def _validators(self, phase: str, module: types.ModuleType) -> None:
-        from pydantic import BaseModel
-
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__:
-                inner = value.__dict__.get("__pydantic_validator__")
-                if inner is None or not hasattr(inner, "validate_python"):
-                    continue
-                try:
-                    value.__pydantic_validator__ = _TimedValidator(inner, self.clock, phase)  # type: ignore[assignment]
-                except Exception:
-                    continue
-                self.undo.append((value, "__pydantic_validator__", inner))
-                self.found.add(phase)
 
     def __exit__(self, *exc: object) -> None:
         for owner, key, value in reversed(self.undo):

@@ -3,8 +3,9 @@
 Each command runs as a user starts it — a fresh process of the ``perfgoal`` console script — in interleaved rounds
 (every command once per round), and the table shows the best and the median wall time of each: the machine is
 shared, so the best of several rounds is the command's cost and the median says how noisy the run was. The
-floors are what no change to this project can go below: the interpreter itself, importing pydantic, building
-one pydantic model (what any command that reads or checks a declaration needs), and importing the model.
+floors are what no change to this project can go below: the interpreter itself and importing the model (plain
+Python); importing pydantic and building one pydantic model are shown beside them, as what ``schema`` and JSON
+input add (reading and checking a form import no pydantic).
 
 A real install runs from compiled bytecode; a checkout run with ``PYTHONDONTWRITEBYTECODE`` compiles every module
 of this project from source at every start (about 50 ms more here). So the runs use a private bytecode folder

@@ -6,20 +6,40 @@ declaration always gives the same bytes, so files can be diffed, hashed and comp
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from functools import cache
+from json.encoder import encode_basestring  # C: a string as json.dumps(ensure_ascii=False) writes it
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from .fields import COLUMNS, HEADER, FieldSpec
-from .model import Declaration, Kind
-
-_LIST = TypeAdapter(list[Declaration])
+from .model import Declaration, FieldDef, Kind, Record, _money_str, fields_of
 
 
 def to_obj(decl: Declaration) -> dict[str, Any]:
-    return decl.model_dump(mode="json")
+    """A declaration as JSON values: amounts as two-place strings, dates ISO, a newer key left out while empty."""
+    return _obj(decl)
+
+
+def _obj(rec: Record) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    values = rec.__dict__
+    for d in fields_of(type(rec)):
+        value = values[d.name]
+        if value is None and d.meta is not None and d.meta.new:
+            continue
+        if d.record is not None:
+            out[d.name] = [_obj(v) for v in value] if d.many else _obj(value)
+        elif isinstance(value, Decimal):
+            out[d.name] = _money_str(value)
+        elif isinstance(value, dt.date):
+            out[d.name] = value.isoformat()
+        else:
+            out[d.name] = value
+    return out
 
 
 def reference_dumps(obj: Any) -> str:
@@ -27,30 +47,100 @@ def reference_dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
-_SERIALIZER = Declaration.__pydantic_serializer__
+def _scalar(value: Any) -> str:
+    """One value as ``reference_dumps`` writes it (not None, not a record)."""
+    cls = value.__class__
+    if cls is str:
+        return encode_basestring(value)
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is Decimal:
+        return f'"{value:.2f}"'
+    if cls is dt.date:
+        return f'"{value.isoformat()}"'
+    return json.dumps(value)  # a year
 
 
-def dumps_bytes(decl: Declaration) -> bytes:
-    """A declaration's canonical JSON as a file holds it (UTF-8). pydantic's Rust serializer writes the same bytes
-    as ``reference_dumps`` (a property test holds it to that) about five times faster, which bulk conversion
-    feels; its bytes are taken as they come, without a round trip through a ``str``."""
-    return _SERIALIZER.to_json(decl, indent=2) + b"\n"
+class _Plan:
+    """How one record class is written: each field's key, whether it is left out while empty, its nested record.
+    A record whose newer fields are all empty and whose others are texts (an indicator row, most often) is
+    written through one format string."""
+
+    def __init__(self, defs: tuple[FieldDef, ...]) -> None:
+        self.fields = [(d.name, f'"{d.name}": ', d.meta is not None and d.meta.new, d) for d in defs]
+        news = [d.name for d in defs if d.meta is not None and d.meta.new]
+        cores = [d for d in defs if not (d.meta is not None and d.meta.new)]
+        texts = all(d.record is None and d.hint == (str | None) for d in cores) and len(news) > 1 and len(cores) > 1
+        self.news: Callable[[dict[str, Any]], tuple[Any, ...]] | None = operator.itemgetter(*news) if texts else None
+        self.empty = (None,) * len(news)
+        self.cores = operator.itemgetter(*(d.name for d in cores))
+        self.core_keys = [f'"{d.name}": ' for d in cores]
+
+    @cache  # noqa: B019 - one plan a record class, for the program's life
+    def template(self, pad: str) -> str:
+        inner = pad + "  "
+        return "{\n" + ",\n".join(f"{inner}{key}%s" for key in self.core_keys) + f"\n{pad}}}"
+
+
+_PLANS: dict[type[Record], _Plan] = {}
+
+
+def _plan(cls: type[Record]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(fields_of(cls))
+    return plan
+
+
+def _text_of(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _record_text(rec: Record, pad: str) -> str:
+    plan = _plan(type(rec))
+    values = rec.__dict__
+    if plan.news is not None and plan.news(values) == plan.empty:
+        return plan.template(pad) % tuple(map(_text_of, plan.cores(values)))
+    inner = pad + "  "
+    parts = []
+    for name, key, new, d in plan.fields:
+        value = values[name]
+        if value is None:
+            if not new:
+                parts.append(f"{inner}{key}null")
+        elif d.record is None:
+            parts.append(inner + key + _scalar(value))
+        elif not d.many:
+            parts.append(inner + key + _record_text(value, inner))
+        elif value:
+            deeper = inner + "  "
+            rows = f",\n{deeper}".join([_record_text(v, deeper) for v in value])
+            parts.append(f"{inner}{key}[\n{deeper}{rows}\n{inner}]")
+        else:
+            parts.append(f"{inner}{key}[]")
+    return "{\n" + ",\n".join(parts) + f"\n{pad}}}"
 
 
 def dumps(decl: Declaration) -> str:
-    return dumps_bytes(decl).decode("utf-8")
+    return _record_text(decl, "") + "\n"
+
+
+def dumps_bytes(decl: Declaration) -> bytes:
+    """A declaration's canonical JSON as a file holds it (UTF-8): the bytes of ``reference_dumps(to_obj(decl))``
+    (a property test holds it to that), written from the declared fields directly, about three times faster."""
+    return dumps(decl).encode()
 
 
 def dumps_many(decls: Iterable[Declaration]) -> str:
-    return _LIST.dump_json(list(decls), indent=2).decode() + "\n"
+    texts = [_record_text(d, "  ") for d in decls]
+    return ("[\n  " + ",\n  ".join(texts) + "\n]\n") if texts else "[]\n"
 
 
 def loads(text: str | bytes) -> list[Declaration]:
-    """One declaration or an array of them, as ``to-json`` writes."""
-    data = json.loads(text)
-    if isinstance(data, list):
-        return _LIST.validate_python(data)
-    return [Declaration.model_validate(data)]
+    """One declaration or an array of them, as ``to-json`` writes; pydantic's ``ValidationError`` if not valid."""
+    from .pydantic_model import declarations_from
+
+    return declarations_from(json.loads(text))
 
 
 _KIND_TEXT = {
@@ -81,7 +171,9 @@ def _describe(spec: FieldSpec) -> str:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) of canonical JSON; every key carries its label, its kind and a description
     derived from the field registry, as readers and writers see it."""
-    schema = Declaration.model_json_schema(mode="serialization")
+    from .pydantic_model import json_schema as pydantic_schema
+
+    schema = pydantic_schema()
     sections = {"Declaration": "", "Project": "project.", "Budget": "budget."}
     for model, prefix in sections.items():
         props = (schema if model == "Declaration" else schema["$defs"][model])["properties"]

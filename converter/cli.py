@@ -7,8 +7,9 @@ a redirect saves); text output replaces what the console cannot show.
 
 Start-up is part of every command's time (``perfgoal check`` on one form is mostly start-up), so this module
 imports only what parsing the command line needs — the standard library and the light ``options``,
-``profile_files`` and ``severity`` — and each command imports its own machinery (pydantic and the model, the
-readers, XlsxWriter, openpyxl, Dask) when it runs: ``--help``, ``rules`` and ``schema`` never load the readers.
+``profile_files`` and ``severity`` — and each command imports its own machinery (the model, the readers,
+XlsxWriter, openpyxl, Dask; pydantic only for ``schema`` and JSON input) when it runs: ``--help``, ``rules`` and
+``schema`` never load the readers.
 ``tests/test_startup.py`` holds every command to that; ``bench/startup.py`` times them.
 """
 
@@ -45,10 +46,10 @@ def debug_wanted() -> bool:
 
 
 # pydantic looks for plugins the first time it builds a model: a scan of the entry points of every installed
-# distribution, 2–3 ms of every command that reads a form, for plugins this program never uses (importing
-# ``importlib.metadata`` for it, ~15 ms, pydantic does whatever the setting). The variable is pydantic's own
-# switch; it is set here, before any command imports pydantic, and only when the user has not set it
-# (``PYDANTIC_DISABLE_PLUGINS=`` — empty — loads them again). Worker processes inherit it.
+# distribution, 2–3 ms of every command that uses it (``schema``, JSON input; reading and checking do not), for
+# plugins this program never uses (importing ``importlib.metadata`` for it, ~15 ms, pydantic does whatever the
+# setting). The variable is pydantic's own switch; it is set here, before any command imports pydantic, and only
+# when the user has not set it (``PYDANTIC_DISABLE_PLUGINS=`` — empty — loads them again). Workers inherit it.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
@@ -319,7 +320,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         least = _MIN_SEVERITY[args.min_severity or "info"]
         shown = [f for f in findings if _shown(f, least)]
-        emit_json(json.dumps([f.model_dump(mode="json") for f in shown], ensure_ascii=False, indent=2) + "\n")
+        emit_json(json.dumps([f.as_json() for f in shown], ensure_ascii=False, indent=2) + "\n")
     else:
         _check_text(results, _MIN_SEVERITY[args.min_severity or "warning"])
     if any(_unreadable(r) for r in results):

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-
-from .model import Budget, Declaration, Indicator, Kind, Meta, Project, declaration
+from .model import Budget, Declaration, Indicator, Kind, Meta, Project, Record, fields_of
 
 INDICATOR_PREFIX = "indicators[]."
 
@@ -46,17 +43,8 @@ class FieldSpec:
         return tuple(dict.fromkeys((self.label, *self.meta.spellings)))
 
 
-def _meta(info: FieldInfo) -> Meta | None:
-    return next((m for m in info.metadata if isinstance(m, Meta)), None)
-
-
-def _specs(model: type[BaseModel], prefix: str) -> dict[str, FieldSpec]:
-    out: dict[str, FieldSpec] = {}
-    for name, info in model.model_fields.items():
-        meta = _meta(info)
-        if meta is not None:
-            out[prefix + name] = FieldSpec(prefix + name, info.title or name, meta)
-    return out
+def _specs(model: type[Record], prefix: str) -> dict[str, FieldSpec]:
+    return {prefix + d.name: FieldSpec(prefix + d.name, d.title, d.meta) for d in fields_of(model) if d.meta}
 
 
 # Header fields in the model's order: the declaration's own, then the project's and the budget's.
@@ -108,4 +96,4 @@ def declaration_from(fields: dict[str, Any], **rest: Any) -> Declaration:
             top[path] = value
         else:
             parts[section][path.split(".", 1)[1]] = value
-    return declaration(**top, **parts, **rest)  # the model's constructor that validates only what could change
+    return Declaration(**top, **parts, **rest)  # which validates only what could change

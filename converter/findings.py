@@ -5,18 +5,17 @@ How a finding is shown (CLI text, JSON, an Excel comment, a summary row) is the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
-
-from .model import built_model
 from .severity import SEVERITY_LABELS as SEVERITY_LABELS  # the vocabulary lives there, light for the command line
 from .severity import SEVERITY_RANK
 from .severity import Severity as Severity
 
 
-class Finding(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Finding(NamedTuple):
+    """A finding is plain data, a tuple: bulk conversion makes one for every problem of every file, and Excel's
+    recalculation for every row, so it is made, pickled and compared at a tuple's cost."""
+
     code: str
     severity: Severity
     message: str
@@ -29,16 +28,17 @@ class Finding(BaseModel):
     @classmethod
     def make(cls, code: str, severity: Severity, message: str, field: str | None = None, *, file: str | None = None,
              sheet: str | None = None, cell: str | None = None, project: str | None = None) -> Finding:
-        """A finding from parts that are already of their types (rules and readers make them from their own
-        data), built as ``model_construct`` builds it at a third of its cost: bulk conversion makes findings
-        for every file, and Excel's recalculation for every row."""
+        """A finding from its parts, the field given by position as the rules give it."""
         return made(code, severity, message, field, file, sheet, cell, project)
 
     def located(self, **where: str | None) -> Finding:
         """A copy with location parts filled in where they are still unknown."""
-        values = self.__dict__
-        updates = {k: v for k, v in where.items() if v is not None and values[k] is None}
-        return _built({**values, **updates}) if updates else self
+        updates: dict[str, Any] = {k: v for k, v in where.items() if v is not None and getattr(self, k) is None}
+        return self._replace(**updates) if updates else self
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as a JSON object: its parts by name."""
+        return self._asdict()
 
     def as_text(self) -> str:
         place = "，".join(
@@ -52,21 +52,14 @@ class Finding(BaseModel):
         return f"[{SEVERITY_LABELS[self.severity]}] {self.code} {self.message}" + (f"（{place}）" if place else "")
 
 
-_FIELDS = frozenset(Finding.model_fields)
-
-
 def made(code: str, severity: Severity, message: str, field: str | None, file: str | None, sheet: str | None,
          cell: str | None, project: str | None) -> Finding:
     """``Finding.make`` with every part given in order: for a loop that makes a finding of each verdict (a reader's
     hundreds for a long table), without a keyword dict each."""
-    return _built({"code": code, "severity": severity, "message": message, "file": file, "sheet": sheet,
-                   "cell": cell, "field": field, "project": project})
+    return _new_finding(Finding, (code, severity, message, file, sheet, cell, field, project))
 
 
-def _built(values: dict[str, Any]) -> Finding:
-    """A Finding holding ``values`` (every field, in the model's order), as pydantic's own constructors leave
-    it: the same ``__dict__``, fields set, no extra or private values."""
-    return built_model(Finding, values, set(_FIELDS))
+_new_finding = tuple.__new__  # what a NamedTuple's own constructor calls, without its keyword handling
 
 
 def severity_rank(f: Finding) -> int:

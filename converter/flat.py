@@ -106,7 +106,7 @@ def _period(value: str | None, profile: str) -> str | None:
 
 _COLUMN_KEYS = tuple(COLUMNS)
 _COLUMNS_OF = operator.attrgetter(*_COLUMN_KEYS)
-_COLUMNS_HELD = operator.itemgetter(*_COLUMN_KEYS)  # from a model's ``__dict__``, where pydantic keeps its fields
+_COLUMNS_HELD = operator.itemgetter(*_COLUMN_KEYS)  # from a record's ``__dict__``
 _PERIOD_AT = _COLUMN_KEYS.index("period")
 _TARGET_AT, _COMPARATOR_AT, _UNIT_AT = (_COLUMN_KEYS.index(k) for k in ("target", "comparator", "unit"))
 _AFTER_FORMULA = re.compile("\x00[" + re.escape("".join(_FORMULA_START)) + "]")  # a later field, joined

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
 from .findings import Finding, severity_rank
-from .model import Declaration
+from .model import Declaration, fields_of
 from .profile import UnknownProfileError, load_profile
 from .readers.grid import parse_cell
 
@@ -67,8 +67,8 @@ def _field_text(field: str, profile: str | None) -> str:
         return f"{row} {label}"
     if field in HEADER:
         return form.label(field) if form is not None else HEADER[field].label
-    top = Declaration.model_fields.get(field)  # a whole section: project, budget, indicators
-    if top is not None and top.title:
+    top = next((d for d in fields_of(Declaration) if d.name == field), None)  # a section: project, budget…
+    if top is not None:
         return top.title
     if field.startswith(INDICATOR_PREFIX):
         key = field.removeprefix(INDICATOR_PREFIX)

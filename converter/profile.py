@@ -7,17 +7,18 @@ new code. Everything that needs a vocabulary (rules, readers, the template, the 
 from __future__ import annotations
 
 import json
+import os
 import re
+import types
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from importlib import resources
-from typing import ClassVar, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from .fields import COLUMNS, HEADER, INDICATOR_PREFIX
 from .model import NO, YES, Kind, Period
 from .profile_files import DEFAULT_PROFILE as DEFAULT_PROFILE  # the names live there, light for the command line
+from .profile_files import PROFILES_DIR
 from .profile_files import profile_names as profile_names
 from .profile_files import unknown_profile as unknown_profile
 
@@ -53,31 +54,31 @@ def unit_of_label(label: str) -> MoneyUnit | None:
     return "万元" if "万" in m.group() else "元"
 
 
-class Level2(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class Level2:
     name: str
     aliases: tuple[str, ...] = ()
 
 
-class Level1(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class Level1:
     name: str
     aliases: tuple[str, ...] = ()
     level2: tuple[Level2, ...]
 
 
-class Thresholds(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
     satisfaction_min_percent: float = 80
     budget_rate_min_percent: float = 90
     date_years_around: int = 1
     indicator_name_max_chars: int = 100
 
 
-class Lists(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Lists:
     """The closed lists a form's CHOICE and FLAG fields take their values from (``Meta.choices`` names one)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     category: tuple[str, ...] = ()
     performance_type: tuple[str, ...] = ()
     yes_no: tuple[str, ...] = (YES, NO)
@@ -89,35 +90,35 @@ class Lists(BaseModel):
     CLOSED: ClassVar[frozenset[str]] = frozenset({"yes_no", "attribute", "comparator", "direction"})
 
 
-class Column(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Column:
     """One column of the indicator table: the Indicator key it holds and, if the form prints another, its heading."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     key: str
     label: str | None = None
 
 
-class Table(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Table:
     """The indicator table: its columns, left to right, and whether the form keeps long-term and annual tables."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     columns: tuple[Column, ...]
     periods: tuple[Period, ...] = ()  # empty: one table whose rows carry no period
-    headings: dict[str, str] = Field(default_factory=dict)  # period → the heading printed above its table
+    headings: dict[str, str] = field(default_factory=dict)  # period → the heading printed above its table
     rows: int = 60  # blank rows per table in the template
 
 
-class Form(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Form:
     """How the form is printed: title, header rows, labels, money unit, section headings, table and footer."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     title: str
     title_patterns: tuple[str, ...]  # regular expressions over the normalised title text
     money_unit: MoneyUnit = "元"
     rows: tuple[tuple[str, ...], ...]  # one or two field paths a row; "@section" rows print a heading
-    labels: dict[str, str] = Field(default_factory=dict)  # path → the label this form prints
-    spellings: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # path → more labels met on such forms
-    sections: dict[str, str] = Field(default_factory=dict)  # "@budget" → heading
+    labels: dict[str, str] = field(default_factory=dict)  # path → the label this form prints
+    spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path → more labels met on such forms
+    sections: dict[str, str] = field(default_factory=dict)  # "@budget" → heading
     table: Table
     footer: tuple[str, ...] = ()
 
@@ -125,10 +126,10 @@ class Form(BaseModel):
 _INDEXES: dict[str, tuple[Profile, dict[str, str], dict[str, tuple[str, str]]]] = {}
 
 
-class Profile(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Profile:
     """One version of the form. Lists here are the single source for rules, template and add-in."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
     title: str
     # The budget years this form is declared for (either end open): tells a form from its successor when the
@@ -136,14 +137,14 @@ class Profile(BaseModel):
     years: tuple[int | None, int | None] = (None, None)
     sources: tuple[str, ...] = ()
     levels: tuple[Level1, ...]
-    required_groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    lists: Lists = Lists()
+    required_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lists: Lists = field(default_factory=Lists)
     required_fields: tuple[str, ...] = ()
     recommended_fields: tuple[str, ...] = ()
     qualitative_values: tuple[str, ...] = ()
-    thresholds: Thresholds = Thresholds()
+    thresholds: Thresholds = field(default_factory=Thresholds)
     form: Form
-    rule_sources: dict[str, str] = Field(default_factory=dict)  # rule code → the source it rests on in this form
+    rule_sources: dict[str, str] = field(default_factory=dict)  # rule code → the source it rests on in this form
     notes: tuple[str, ...] = ()  # what of this profile was confirmed from official text, and what was not
 
     @property
@@ -185,7 +186,7 @@ class Profile(BaseModel):
 
     def _index(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """Every spelling of every level, indexed once per profile: the rules look levels up for every
-        indicator of every file (kept outside the model: pydantic's private attributes are slow to reach)."""
+        indicator of every file (kept beside the frozen profile, keyed by its name)."""
         found = _INDEXES.get(self.name)
         if found is None or found[0] is not self:
             level1: dict[str, str] = {}
@@ -245,5 +246,70 @@ class UnknownProfileError(KeyError):
 def load_profile(name: str) -> Profile:
     if name not in profile_names():
         raise UnknownProfileError(name)
-    text = (resources.files("converter") / "profiles" / f"{name}.json").read_text(encoding="utf-8")
-    return Profile.model_validate(json.loads(text))
+    with open(os.path.join(PROFILES_DIR, f"{name}.json"), encoding="utf-8") as f:
+        return from_data(Profile, json.load(f), f"{name}.json")
+
+
+class ProfileInvalid(ValueError):
+    """A profile file that does not hold a profile: where, and what was expected."""
+
+
+_D = TypeVar("_D")
+
+
+def from_data(cls: type[_D], data: Any, where: str) -> _D:
+    """An instance of a profile class from parsed JSON, every value checked against the class's declared type:
+    no key that is not a field, every field without a default given, a list where a tuple is declared (taken as
+    the tuple), an integer where a number is."""
+    value: _D = _value(cls, data, where)
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _value(hint: Any, data: Any, where: str) -> Any:
+    if hint is str and data.__class__ is str:
+        return data  # most of a profile: its words
+    origin, args = get_origin(hint), get_args(hint)
+    if isinstance(hint, type) and is_dataclass(hint):
+        if not isinstance(data, dict):
+            raise ProfileInvalid(f"{where}：应为对象")
+        names = {f.name for f in fields(hint)}
+        unknown = sorted(set(data) - names)
+        missing = [f.name for f in fields(hint) if f.name not in data and f.default is MISSING
+                   and f.default_factory is MISSING]
+        if unknown or missing:
+            said = f"多出 {', '.join(unknown)}" if unknown else f"缺少 {', '.join(missing)}"
+            raise ProfileInvalid(f"{where}：{said}")
+        hints = _hints(hint)
+        return hint(**{k: _value(hints[k], v, f"{where}.{k}") for k, v in data.items()})
+    if origin is tuple:
+        if not isinstance(data, list) or (args[-1] is not Ellipsis and len(data) != len(args)):
+            raise ProfileInvalid(f"{where}：应为数组" + ("" if args[-1] is Ellipsis else f"（{len(args)} 项）"))
+        if args == (str, Ellipsis) and all(d.__class__ is str for d in data):
+            return tuple(data)
+        items = [args[0]] * len(data) if args[-1] is Ellipsis else list(args)
+        return tuple(_value(h, v, f"{where}[{i}]") for i, (h, v) in enumerate(zip(items, data, strict=True)))
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ProfileInvalid(f"{where}：应为对象")
+        return {k: _value(args[1], v, f"{where}.{k}") for k, v in data.items()}
+    if origin is Literal:
+        if data not in args:
+            raise ProfileInvalid(f"{where}：应为 {' / '.join(map(str, args))} 之一")
+        return data
+    if origin is Union or origin is types.UnionType:
+        if data is None and type(None) in args:
+            return None
+        return _value(next(a for a in args if a is not type(None)), data, where)
+    if hint is float and isinstance(data, int | float) and not isinstance(data, bool):
+        return float(data)
+    if isinstance(hint, type) and isinstance(data, hint) and not (hint is int and isinstance(data, bool)):
+        return data
+    raise ProfileInvalid(f"{where}：应为{_TYPE_WORDS.get(hint, str(hint))}")
+
+
+_TYPE_WORDS = {str: "文本", int: "整数", float: "数值"}

@@ -1,6 +1,6 @@
 """Which form profiles exist, told by their files alone, without loading any.
 
-``profile`` loads and validates a profile (pydantic, the model); the command line only needs the names — for
+``profile`` loads and checks a profile (with the model's field registry); the command line only needs the names — for
 its help, ``--profile`` and its default — and asks here, so ``perfgoal --help`` does not load the model.
 ``profile`` re-exports these names: callers may keep importing them from there.
 """

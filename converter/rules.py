@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 
 from .fields import BUDGET_FIELDS, HEADER, get_field, header_paths
 from .findings import Finding, Severity
-from .model import Budget, Declaration, Indicator, Kind
+from .model import Budget, Declaration, Indicator, Kind, fields_of
 from .profile import Profile, in_unit, load_profile, money_places, strip_unit
 from .rule_facts import RATE_EXCLUDED as RATE_EXCLUDED  # the rule words, for the template's formulas
 from .rule_facts import RATE_WORD as RATE_WORD
@@ -702,15 +702,15 @@ def _verdicts(rule_: Rule, hits: Iterable[Hit], out: list[Verdict]) -> None:
 
 # An indicator row as the rules' memory keys it: every column of the model, in the model's order, so that
 # whatever a rule reads (comparator, unit, period…) is part of the key by construction.
-ROW_KEYS: tuple[str, ...] = tuple(Indicator.model_fields)
+ROW_KEYS: tuple[str, ...] = tuple(d.name for d in fields_of(Indicator))
 Row = tuple[Any, ...]
 _FACT_KEYS = ("level1", "level2", "name", "comparator", "target", "unit", "period")  # what RowFacts takes
 _FACT_INDEX = tuple(ROW_KEYS.index(k) for k in _FACT_KEYS)
 
 
 def row_of(ind: Indicator) -> Row:
-    """The row of an Indicator. A model keeps its fields in its ``__dict__`` in the model's order, however pydantic
-    or ``model.py`` made it (a test holds each way to it): its values are the row, in one call rather than eleven
+    """The row of an Indicator. A record keeps its fields in its ``__dict__`` in the declared order, however it was
+    made (a test holds each way to it): its values are the row, in one call rather than eleven
     attribute look-ups for each row of each table."""
     return tuple(ind.__dict__.values())
 

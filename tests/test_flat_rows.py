@@ -4,6 +4,7 @@ heads them, whichever way a table's check goes (a column at a time, or field by 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from converter.flat import (
     declaration_row,
     indicator_rows,
 )
-from converter.model import Declaration
+from converter.model import Declaration, Indicator, built
 from converter.profile import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,22 +39,27 @@ def _expected(file: str, sheet: str | None, decl: Declaration) -> list[tuple[str
         cells = [csv_field(getattr(ind, k)) for k in COLUMNS]
         period = ind.period
         cells[list(COLUMNS).index("period")] = headings.get(period, period) if period is not None else None
-        row = indicator_rows(file, sheet, decl.model_copy(update={"indicators": [ind]}))[0]
+        row = indicator_rows(file, sheet, replace(decl, indicators=[ind]))[0]
         parsed = row[len(row) - 4:]  # the parsed view is ``row_parts``'s, checked in test_results
         rows.append((csv_field(file), csv_field(sheet), csv_field(decl.unit_name), csv_field(decl.project.name),
                      decl.profile, str(decl.year) if decl.year is not None else None, str(i), *cells, *parsed))
     return rows
 
 
+def _unchecked(rec: Indicator, **changes: str) -> Indicator:
+    """The record with ``changes`` taken as they are, as no reader would leave them (control characters)."""
+    return built(Indicator, {**rec.__dict__, **changes})
+
+
 @pytest.mark.parametrize("surrogate", [False, True])
 def test_indicator_rows_neutralise_each_field_as_csv_field_does(surrogate: bool) -> None:
     decl = _county()
     template = decl.indicators[0]
-    indicators = [template.model_copy(update={"target": text, "note": AWKWARD[-1 - i], "name": f"指标{i}"})
+    indicators = [_unchecked(template, target=text, note=AWKWARD[-1 - i], name=f"指标{i}")
                   for i, text in enumerate(AWKWARD)]
     if surrogate:  # one text that is not UTF-8: the whole table takes the careful path
-        indicators[3] = indicators[3].model_copy(update={"unit": "\udce4单位"})
-    decl = decl.model_copy(update={"indicators": [*decl.indicators, *indicators]})
+        indicators[3] = _unchecked(indicators[3], unit="\udce4单位")
+    decl = replace(decl, indicators=[*decl.indicators, *indicators])
     rows = indicator_rows("a=.xlsx", "=表", decl)
     assert rows == _expected("a=.xlsx", "=表", decl)
     assert all(len(r) == len(INDICATOR_HEADER) for r in rows)
@@ -68,14 +74,14 @@ def test_indicator_rows_neutralise_each_field_as_csv_field_does(surrogate: bool)
 
 
 def test_a_declaration_without_indicators_has_no_rows() -> None:
-    decl = _county().model_copy(update={"indicators": []})
+    decl = replace(_county(), indicators=[])
     assert indicator_rows("a.xlsx", None, decl) == []
     assert declaration_row("a.xlsx", None, decl, "json/a.xlsx.json")[-2:] == ("0", "json/a.xlsx.json")
 
 
 def test_declaration_row_shows_each_field_as_the_csv_does() -> None:
     decl = _county()
-    decl = decl.model_copy(update={"unit_name": "=单位", "project": decl.project.model_copy(update={"name": "-项目"})})
+    decl = replace(decl, unit_name="=单位", project=replace(decl.project, name="-项目"))
     row = declaration_row("a.xlsx", "表", decl, "@json")
     assert row[2:4] == ("'=单位", "'-项目") and row[-1] == "'@json"
     assert all(v is None or isinstance(v, str) for v in row)

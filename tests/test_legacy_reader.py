@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -167,7 +168,7 @@ def test_old_layout_in_xlsx_with_merged_cells_and_real_types(tmp_path: Path) -> 
     wb.save(path)
     d = only(path)
     (expected,) = [x for x in read_file(SAMPLE).declarations if x.declaration.project.name == "办公用房修缮"]
-    got, want = d.declaration.model_dump(), expected.declaration.model_dump()
+    got, want = asdict(d.declaration), asdict(expected.declaration)
     assert got["project"] == want["project"]
     assert got == want
     assert d.sheet == "办公用房修缮"

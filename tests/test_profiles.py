@@ -4,6 +4,7 @@ LibreOffice re-saves, and any valid declaration of any profile through JSON → 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -96,7 +97,7 @@ def test_other_profiles_forced_give_findings_not_garbage(name: str, forced: str)
     (found,) = result.declarations
     got = found.declaration
     assert got.profile == forced
-    assert got.model_dump(exclude={"profile"}) == decl.model_dump(exclude={"profile"})
+    assert replace(got, profile="x") == replace(decl, profile="x")
     assert all(f.cell for f in found.findings if f.code.startswith(("I", "R")))
     if set(load_profile(forced).level1_names()) != set(load_profile(name).level1_names()):
         assert {f.code for f in found.findings} & {"I002", "I004", "I005", "G002", "G003"}

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
+from copy import deepcopy
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -427,7 +428,7 @@ def test_flat_tables_neutralise_formulas(tmp_path: Path) -> None:
 # Cross-file checks
 # ----------------------------------------------------------------------------------------------------------
 def _variant(decl: Declaration, **changes: Any) -> Declaration:
-    copy = decl.model_copy(deep=True)
+    copy = deepcopy(decl)
     for path, value in changes.items():
         section, _, key = path.rpartition(".")
         setattr(getattr(copy, section) if section else copy, key, value)

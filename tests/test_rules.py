@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -113,7 +114,7 @@ Mutation = Callable[[Declaration, Profile], None]
 
 def set_row(i: int, **values: str | None) -> Mutation:
     def mutate(d: Declaration, p: Profile) -> None:
-        d.indicators[i] = d.indicators[i].model_copy(update=values)
+        d.indicators[i] = replace(d.indicators[i], **values)
 
     return mutate
 
@@ -122,7 +123,7 @@ def set_target(i: int, target: str | None) -> Mutation:
     """Row ``i`` gets a target, split into the form's own columns where it has them."""
 
     def mutate(d: Declaration, p: Profile) -> None:
-        d.indicators[i] = d.indicators[i].model_copy(update=cells(p, target))
+        d.indicators[i] = replace(d.indicators[i], **cells(p, target))
 
     return mutate
 
@@ -140,7 +141,7 @@ def foreign_level2(d: Declaration, p: Profile) -> None:
     """Row 7 gets a level 2 that belongs under another level 1."""
     own = p.canonical_level1(d.indicators[7].level1)
     other = next(l2 for lv in p.levels if lv.name != own for l2 in p.level2_names(lv.name))
-    d.indicators[7] = d.indicators[7].model_copy(update={"level2": other})
+    d.indicators[7] = replace(d.indicators[7], level2=other)
 
 
 def project(**values: object) -> Mutation:
@@ -203,7 +204,7 @@ def column(key: str, row: int) -> Callable[[Profile], str]:
 
 def duplicate_row(i: int) -> Mutation:
     def mutate(d: Declaration, p: Profile) -> None:
-        d.indicators.append(d.indicators[i].model_copy())
+        d.indicators.append(replace(d.indicators[i]))
 
     return mutate
 

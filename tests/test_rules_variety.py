@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import inspect
 import pickle
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -15,9 +16,9 @@ from hypothesis import strategies as st
 
 from converter import canonical, rules
 from converter.findings import Severity
-from converter.model import Declaration, Indicator
-from converter.model import indicator as model_indicator
+from converter.model import Declaration, Indicator, built, fields_of, indicator_row
 from converter.profile import UnknownProfileError, load_profile, profile_names
+from converter.pydantic_model import pydantic_of, validated_values
 from converter.rule_facts import (
     form_facts,
     is_budget_rate_name,
@@ -194,16 +195,20 @@ def test_no_two_rules_judge_the_same_cell(name: str | None, target: str | None, 
 def test_row_key_holds_every_column() -> None:
     ind = Indicator(level1="a", level2="b", name="验收合格率", comparator="≥", target="95", unit="%", direction="正向",
                     weight="10", history="90%", note="说明", period="annual")
-    assert row_of(ind) == tuple(getattr(ind, k) for k in Indicator.model_fields)
-    scrambled = dict(reversed(list(ind.model_dump().items())))
-    assigned = ind.model_copy()
+    keys = [d.name for d in fields_of(Indicator)]
+    assert row_of(ind) == tuple(getattr(ind, k) for k in keys)
+    scrambled = dict(reversed(list(ind.__dict__.items())))
+    assigned = copy.copy(ind)
     assigned.unit, assigned.level1 = "次", "x"
-    for made in (model_indicator(**scrambled), Indicator.model_construct(**scrambled), Indicator(**scrambled),
-                 Indicator.model_validate(scrambled), Indicator.model_validate_json(ind.model_dump_json()),
-                 ind.model_copy(update={"note": "n", "level1": "y"}), assigned, copy.deepcopy(ind),
-                 pickle.loads(pickle.dumps(ind)), Indicator.model_construct(note="n", level1="x"),
+    pydantic = pydantic_of(Indicator)
+    for made in (Indicator(**scrambled), built(Indicator, validated_values(Indicator, scrambled)),
+                 Indicator(**{**scrambled, "note": "a\tb"}),  # a tab: taken by clean_text itself
+                 replace(ind, note="n", level1="y"), assigned, copy.deepcopy(ind), pickle.loads(pickle.dumps(ind)),
+                 Indicator(note="n", level1="x"), indicator_row("a", None, "b", "c", None),
+                 built(Indicator, validated_values(Indicator, pydantic.model_validate_json(
+                     pydantic(**scrambled).model_dump_json()).__dict__)),
                  canonical.loads(canonical.dumps(Declaration(profile="x", indicators=[ind])))[0].indicators[0]):
-        assert row_of(made) == tuple(getattr(made, k) for k in Indicator.model_fields)  # however it was made
+        assert row_of(made) == tuple(getattr(made, k) for k in keys)  # however it was made
     assert row_key(name="验收合格率", target="95") == row_of(Indicator(name="验收合格率", target="95"))
     with pytest.raises(TypeError):
         row_key(nme="x")

@@ -23,7 +23,6 @@ from functools import cache, lru_cache
 from typing import Any, cast
 
 import xlwings as xw
-from pydantic import ValidationError
 
 from converter.fields import BUDGET_FIELDS
 from converter.findings import Finding, Severity
@@ -31,10 +30,9 @@ from converter.model import (
     MAX_CELL_CHARS,
     TEXT_COLUMNS,
     Budget,
-    budget,
+    Indicator,
     clean_text,
     has_controls,
-    indicator,
     strip_controls,
 )
 from converter.profile import DEFAULT_PROFILE, UnknownProfileError, load_profile
@@ -240,8 +238,8 @@ def _budget(values: tuple[Any, ...], form: _Form) -> tuple[Budget | None, list[s
     if problems:
         return None, problems
     try:
-        return budget(**amounts), []
-    except ValidationError:
+        return Budget(**amounts), []
+    except ValueError:  # pydantic's ValidationError: an amount only pydantic could take, and it refused
         return None, [AMOUNT_UNPARSEABLE.title]
 
 
@@ -279,7 +277,7 @@ def _row_counts(cells: Cells, profile: str) -> tuple[Row, int, int]:
     form = _form_named(profile)
     index = form.cell_of_key
     if index is None:  # ValueError: a cell the model cannot hold
-        row = row_of(indicator(**dict(zip(form.columns, cells, strict=True))))
+        row = row_of(Indicator(**dict(zip(form.columns, cells, strict=True))))
     else:
         row = tuple(None if i is None else cells[i] for i in index)
     severities = row_severities(row, form.ctx)

@@ -39,7 +39,6 @@ from ..model import (
     Kind,
     Period,
     has_controls,
-    indicator,
     indicator_read,
     indicator_row,
     strip_controls,
@@ -1318,18 +1317,18 @@ def _row_indicators(out: list[Indicator], placed_at: list[_RowCells], placed: tu
     extras = {k: v for k, v in values.items() if k not in _CORE_KEYS}
     long_term_col = columns.get(LONG_TERM_TARGET)
     if long_term_col is None:
-        out.append(indicator(level1=level1, level2=level2, name=name, target=target, period=period, **extras))
+        out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period=period, **extras))
         return
     both = "target" in columns
     if both:
-        out.append(indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
+        out.append(Indicator(level1=level1, level2=level2, name=name, target=target, period="annual", **extras))
     if long_term is not None or not both:
         long_term_at = (r, columns, {"target": (r, long_term_col)})
         if both:
             placed_at.append(long_term_at)
         else:  # the row's one indicator is this one: its cells as they stand, its target that column
             placed_at[-1] = long_term_at
-        out.append(indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
+        out.append(Indicator(level1=level1, level2=level2, name=name, target=long_term, period="long_term",
                              **extras))
 
 

@@ -1,0 +1,128 @@
+"""The pydantic model of a declaration, derived from ``model``'s declarations on first need.
+
+Reading and checking never import this module: a record's constructor asks it only for a value its field's own
+taker cannot say about, and canonical JSON is written by ``canonical``. It validates JSON input (with pydantic's
+located errors, which ``json_input`` words in Chinese) and gives the JSON Schema; each model has the class's name,
+fields, titles and types, so its schema and its errors are those of the record it is derived from.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, TypeVar, cast
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    WithJsonSchema,
+    create_model,
+)
+
+from .model import VALIDATORS, YEAR_MAX, YEAR_MIN, Declaration, FieldDef, Kind, Record, _money_str, built, fields_of
+
+_CONFIG = ConfigDict(extra="forbid", validate_assignment=True)
+_R = TypeVar("_R", bound=Record)
+
+# What pydantic adds to a kind beyond its validator: how an amount and a date are written and described.
+_EXTRAS: dict[Kind, tuple[Any, ...]] = {
+    Kind.MONEY: (
+        PlainSerializer(_money_str, return_type=str | None, when_used="always"),
+        WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}, {"type": "null"}]}),
+    ),
+    Kind.DATE: (WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),),
+}
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _annotation(d: FieldDef) -> Any:
+    if d.record is not None:
+        inner = pydantic_of(d.record)
+        return list[inner] if d.many else inner  # type: ignore[valid-type]
+    if d.meta is None or d.meta.kind not in VALIDATORS:
+        return d.hint  # a str, a Literal, a year (ranged by its Field) or a period (a Literal)
+    return Annotated[d.hint, BeforeValidator(VALIDATORS[d.meta.kind]), *_EXTRAS.get(d.meta.kind, ())]
+
+
+def _field(d: FieldDef) -> Any:
+    where: dict[str, Any] = {"title": d.title}
+    if d.meta is not None and d.meta.new:
+        where["exclude_if"] = _is_none  # a newer key stays out of the JSON while empty
+    if d.meta is not None and d.meta.kind is Kind.YEAR:
+        where.update(ge=YEAR_MIN, le=YEAR_MAX)
+    if d.factory is not None:
+        factory = pydantic_of(d.record) if d.record is not None and not d.many else d.factory
+        return Field(default_factory=factory, **where)
+    return Field(**where) if d.required else Field(d.default, **where)
+
+
+_MODELS: dict[type[Record], type[BaseModel]] = {}
+
+
+def pydantic_of(cls: type[Record]) -> type[BaseModel]:
+    """The pydantic model of a record class, made once."""
+    model = _MODELS.get(cls)
+    if model is None:
+        fields: dict[str, Any] = {d.name: (_annotation(d), _field(d)) for d in fields_of(cls)}
+        model = _MODELS[cls] = create_model(cls.__name__, __config__=_CONFIG, __doc__=cls.__doc__, **fields)
+    return model
+
+
+def _plain(value: Any) -> Any:
+    """A value with every record in it as its fields: what the pydantic model takes."""
+    if isinstance(value, Record):
+        return {k: _plain(v) for k, v in value.__dict__.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _record(cls: type[_R], model: BaseModel) -> _R:
+    return built(cls, _values(cls, model))
+
+
+def _values(cls: type[Record], model: BaseModel) -> dict[str, Any]:
+    out = dict(model.__dict__)
+    for d in fields_of(cls):
+        if d.record is not None:
+            sub = d.record
+            out[d.name] = [_record(sub, m) for m in out[d.name]] if d.many else _record(sub, out[d.name])
+    return out
+
+
+def validated_values(cls: type[Record], values: dict[str, Any]) -> dict[str, Any]:
+    """A record's fields as its pydantic model validates ``values``; pydantic's ``ValidationError`` if it refuses.
+    A record given for a field, or in its list, is kept as it is, as pydantic keeps a model given."""
+    out = _values(cls, pydantic_of(cls)(**{k: _plain(v) for k, v in values.items()}))
+    for d in fields_of(cls):
+        given = values.get(d.name)
+        if d.record is None or given is None:
+            continue
+        if not d.many and given.__class__ is d.record:
+            out[d.name] = given
+        elif d.many:
+            out[d.name] = [g if g.__class__ is d.record else v for g, v in zip(given, out[d.name], strict=True)]
+    return out
+
+
+@cache
+def _declarations() -> TypeAdapter[list[Any]]:
+    return TypeAdapter(cast(Any, list[pydantic_of(Declaration)]))  # type: ignore[misc]
+
+
+def declarations_from(data: Any) -> list[Declaration]:
+    """Declarations from parsed JSON: one object or an array of them."""
+    if isinstance(data, list):
+        return [_record(Declaration, m) for m in _declarations().validate_python(data)]
+    return [_record(Declaration, pydantic_of(Declaration).model_validate(data))]
+
+
+def json_schema() -> dict[str, Any]:
+    return pydantic_of(Declaration).model_json_schema(mode="serialization")
+
