@@ -209,6 +209,16 @@ class Record:
             taken = validated_values(type(self), values)
         _SET_DICT(self, taken)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """An assignment is validated as the constructor validates the field (pydantic's ``validate_assignment``)."""
+        taker = type(self)._fields.takers.get(name)
+        taken = _NOT_TAKEN if taker is None else taker(value)
+        if taken is _NOT_TAKEN:
+            from .pydantic_model import validated_field
+
+            taken = validated_field(type(self), name, value)
+        self.__dict__[name] = taken
+
 
 _SET_DICT = Record.__dict__["__dict__"].__set__  # a record's fields, set in one step through their descriptor
 _new = object.__new__

@@ -8,6 +8,7 @@ fields, titles and types, so its schema and its errors are those of the record i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Annotated, Any, TypeVar, cast
 
@@ -75,11 +76,24 @@ def pydantic_of(cls: type[Record]) -> type[BaseModel]:
 
 
 def _plain(value: Any) -> Any:
-    """A value with every record in it as its fields: what the pydantic model takes."""
+    """A value with every record in it as its fields: what the pydantic model takes (the tests' oracle)."""
     if isinstance(value, Record):
         return {k: _plain(v) for k, v in value.__dict__.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    return value
+
+
+def _given(d: FieldDef, value: Any) -> Any:
+    """A field's value as the pydantic model is given it. A record of the field's class is taken as it is, as
+    pydantic takes a model instance (``revalidate_instances="never"``): an empty stand-in is validated in its place
+    and the record put back (``_kept``). Any other iterable for a list is taken as pydantic takes it, as a list."""
+    if d.record is None:
+        return value
+    if not d.many:
+        return {} if value.__class__ is d.record else value
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | dict | Record):
+        return [{} if v.__class__ is d.record else v for v in value]
     return value
 
 
@@ -96,19 +110,42 @@ def _values(cls: type[Record], model: BaseModel) -> dict[str, Any]:
     return out
 
 
+def _one_pass(d: FieldDef | None, value: Any) -> bool:
+    """Whether a list field was given an iterable other than a list or tuple (a generator, a set…), read once."""
+    return d is not None and d.many and isinstance(value, Iterable) and \
+        not isinstance(value, list | tuple | str | bytes | dict | Record)
+
+
 def validated_values(cls: type[Record], values: dict[str, Any]) -> dict[str, Any]:
     """A record's fields as its pydantic model validates ``values``; pydantic's ``ValidationError`` if it refuses.
     A record given for a field, or in its list, is kept as it is, as pydantic keeps a model given."""
-    out = _values(cls, pydantic_of(cls)(**{k: _plain(v) for k, v in values.items()}))
-    for d in fields_of(cls):
-        given = values.get(d.name)
-        if d.record is None or given is None:
-            continue
-        if not d.many and given.__class__ is d.record:
-            out[d.name] = given
-        elif d.many:
-            out[d.name] = [g if g.__class__ is d.record else v for g, v in zip(given, out[d.name], strict=True)]
+    defs = {d.name: d for d in fields_of(cls)}
+    values = {k: list(v) if _one_pass(defs.get(k), v) else v for k, v in values.items()}
+    out = _values(cls, pydantic_of(cls)(**{k: _given(defs[k], v) if k in defs else v for k, v in values.items()}))
+    for name, value in values.items():
+        d = defs.get(name)
+        if d is not None and d.record is not None:
+            out[name] = _kept(d, value, out[name])
     return out
+
+
+def _kept(d: FieldDef, value: Any, validated: Any) -> Any:
+    """The records given put back in their places (``_given``)."""
+    if not d.many:
+        return value if value.__class__ is d.record else validated
+    return [g if g.__class__ is d.record else v for g, v in zip(value, validated, strict=True)]
+
+
+def validated_field(cls: type[Record], name: str, value: Any) -> Any:
+    """One field's value as the pydantic model validates an assignment of it; ``ValidationError`` if it refuses."""
+    d = next((d for d in fields_of(cls) if d.name == name), None)
+    if _one_pass(d, value):
+        value = list(value)
+    model = pydantic_of(cls).model_construct()
+    setattr(model, name, value if d is None else _given(d, value))
+    if d is None or d.record is None:
+        return getattr(model, name)
+    return _kept(d, value, _values(cls, model)[name])
 
 
 @cache

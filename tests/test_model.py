@@ -255,3 +255,44 @@ def _at(decl: Declaration, path: str) -> Any:
 def test_a_date_given_as_a_datetime_is_refused_as_before() -> None:
     with pytest.raises(ValidationError):
         Declaration(profile="x", project={"start_date": dt.datetime(2020, 1, 1)})
+
+
+def test_records_given_are_taken_as_pydantic_takes_models() -> None:
+    """Whatever path a value takes (its taker, or pydantic for another field's sake), a record of the field's class
+    is kept as it is; a list may come as any iterable; a record of another class is no dictionary."""
+    unchecked = built(Indicator, {**{d.name: None for d in fields_of(Indicator)}, "level1": "a\x01b"})
+    for year in (2020, "2020"):  # an int is taken by its taker; a text only pydantic converts
+        decl = Declaration(profile="p", year=year, indicators=[unchecked])
+        assert decl.indicators[0] is unchecked and decl.year == 2020
+    one = Indicator(name="x")
+    for items in ((one,), (i for i in (one,)), [one]):
+        assert Declaration(profile="p", indicators=items).indicators[0] is one
+    mixed = Declaration(profile="p", year="2020", indicators=(i for i in (one, {"name": " y "})))
+    assert mixed.indicators[0] is one and mixed.indicators[1] == Indicator(name="y")
+    with pytest.raises(ValidationError) as caught:
+        Declaration(profile="p", project=Budget(total="1"))
+    assert [e["type"] for e in caught.value.errors()] == ["model_type"]
+
+
+def test_an_assignment_is_validated_as_the_constructor_validates() -> None:
+    decl = Declaration(profile="p")
+    decl.year, decl.unit_name, decl.project = 2021, " 单位 ", {"name": " 项目 "}
+    assert (decl.year, decl.unit_name, decl.project.name) == (2021, "单位", "项目")
+    decl.indicators = (Indicator(name="x"),)  # type: ignore[assignment]
+    assert decl.indicators == [Indicator(name="x")]
+    for name, value in (("year", "abc"), ("year", 3000), ("unit_name", "a\x01"), ("bogus", 1)):
+        with pytest.raises(ValidationError):
+            setattr(decl, name, value)
+    assert decl.year == 2021 and not hasattr(decl, "bogus")
+
+
+def test_a_date_of_a_subclass_is_written_and_a_lone_surrogate_refused() -> None:
+    class Day(dt.date):
+        pass
+
+    decl = Declaration(profile="p", project={"start_date": Day(2020, 1, 2)})
+    assert json.loads(canonical.dumps(decl))["project"]["start_date"] == "2020-01-02"
+    broken = built(Declaration, {**Declaration(profile="p").__dict__, "unit_name": "\ud800"})
+    for write in (canonical.dumps, canonical.dumps_bytes, lambda d: canonical.dumps_many([d])):
+        with pytest.raises(UnicodeEncodeError):
+            write(broken)
