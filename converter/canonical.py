@@ -16,7 +16,7 @@ from json.encoder import encode_basestring  # C: a string as json.dumps(ensure_a
 from typing import Any
 
 from .fields import COLUMNS, HEADER, FieldSpec
-from .model import Declaration, FieldDef, Kind, Record, _money_str, fields_of
+from .model import Declaration, FieldDef, Kind, Record, fields_of, money_str
 
 
 def to_obj(decl: Declaration) -> dict[str, Any]:
@@ -29,12 +29,12 @@ def _obj(rec: Record) -> dict[str, Any]:
     values = rec.__dict__
     for d in fields_of(type(rec)):
         value = values[d.name]
-        if value is None and d.meta is not None and d.meta.new:
+        if value is None and d.new:
             continue
         if d.record is not None:
             out[d.name] = [_obj(v) for v in value] if d.many else _obj(value)
         elif isinstance(value, Decimal):
-            out[d.name] = _money_str(value)
+            out[d.name] = money_str(value)
         elif isinstance(value, dt.date):
             out[d.name] = value.isoformat()
         else:
@@ -55,7 +55,7 @@ def _scalar(value: Any) -> str:
     if cls is bool:
         return "true" if value else "false"
     if cls is Decimal:
-        return f'"{value:.2f}"'
+        return f'"{money_str(value)}"'
     if cls is dt.date or isinstance(value, dt.date):  # a subclass too, as the model takes it
         return f'"{value.isoformat()}"'
     return json.dumps(value)  # a year
@@ -67,9 +67,9 @@ class _Plan:
     written through one format string."""
 
     def __init__(self, defs: tuple[FieldDef, ...]) -> None:
-        self.fields = [(d.name, f'"{d.name}": ', d.meta is not None and d.meta.new, d) for d in defs]
-        news = [d.name for d in defs if d.meta is not None and d.meta.new]
-        cores = [d for d in defs if not (d.meta is not None and d.meta.new)]
+        self.fields = [(d.name, f'"{d.name}": ', d.new, d) for d in defs]
+        news = [d.name for d in defs if d.new]
+        cores = [d for d in defs if not d.new]
         texts = all(d.record is None and d.hint == (str | None) for d in cores) and len(news) > 1 and len(cores) > 1
         self.news: Callable[[dict[str, Any]], tuple[Any, ...]] | None = operator.itemgetter(*news) if texts else None
         self.empty = (None,) * len(news)

@@ -78,7 +78,8 @@ def _to_money(value: Any) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _money_str(value: Decimal | None) -> str | None:
+def money_str(value: Decimal | None) -> str | None:
+    """An amount as canonical JSON writes it: a decimal string with two places (分)."""
     return None if value is None else f"{value:.2f}"
 
 
@@ -135,14 +136,15 @@ class Meta:
     new: bool = False
 
 
-def _title(label: str, **default: Any) -> Any:
-    """A field's declaration beside its type: its form label as ``title``; empty unless ``default`` says otherwise
-    (``default_factory=…``), required when given ``required=True``."""
-    if default.pop("required", False):
+def _title(label: str, *, default: Any = None, default_factory: Callable[[], Any] | None = None,
+           required: bool = False) -> Any:
+    """A field's declaration beside its type: its form label as ``title``; empty unless given a default, a
+    ``default_factory`` or ``required=True``."""
+    if required:
         return dataclasses.field(metadata={"title": label})
-    if "default_factory" in default:
-        return dataclasses.field(default_factory=default["default_factory"], metadata={"title": label})
-    return dataclasses.field(default=default.get("default"), metadata={"title": label})
+    if default_factory is not None:
+        return dataclasses.field(default_factory=default_factory, metadata={"title": label})
+    return dataclasses.field(default=default, metadata={"title": label})
 
 
 Text = str | None
@@ -181,6 +183,11 @@ class FieldDef:
     required: bool
     record: type[Record] | None  # the nested record, or the record of a list's items
     many: bool  # a list of records
+
+    @property
+    def new(self) -> bool:
+        """A key added after the first declarations were stored: left out of canonical JSON while empty."""
+        return self.meta is not None and self.meta.new
 
 
 class _Fields:

@@ -23,7 +23,7 @@ from pydantic import (
     create_model,
 )
 
-from .model import VALIDATORS, YEAR_MAX, YEAR_MIN, Declaration, FieldDef, Kind, Record, _money_str, built, fields_of
+from .model import VALIDATORS, YEAR_MAX, YEAR_MIN, Declaration, FieldDef, Kind, Record, built, fields_of, money_str
 
 _CONFIG = ConfigDict(extra="forbid", validate_assignment=True)
 _R = TypeVar("_R", bound=Record)
@@ -31,7 +31,7 @@ _R = TypeVar("_R", bound=Record)
 # What pydantic adds to a kind beyond its validator: how an amount and a date are written and described.
 _EXTRAS: dict[Kind, tuple[Any, ...]] = {
     Kind.MONEY: (
-        PlainSerializer(_money_str, return_type=str | None, when_used="always"),
+        PlainSerializer(money_str, return_type=str | None, when_used="always"),
         WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}, {"type": "null"}]}),
     ),
     Kind.DATE: (WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),),
@@ -53,7 +53,7 @@ def _annotation(d: FieldDef) -> Any:
 
 def _field(d: FieldDef) -> Any:
     where: dict[str, Any] = {"title": d.title}
-    if d.meta is not None and d.meta.new:
+    if d.new:
         where["exclude_if"] = _is_none  # a newer key stays out of the JSON while empty
     if d.meta is not None and d.meta.kind is Kind.YEAR:
         where.update(ge=YEAR_MIN, le=YEAR_MAX)
@@ -73,15 +73,6 @@ def pydantic_of(cls: type[Record]) -> type[BaseModel]:
         fields: dict[str, Any] = {d.name: (_annotation(d), _field(d)) for d in fields_of(cls)}
         model = _MODELS[cls] = create_model(cls.__name__, __config__=_CONFIG, __doc__=cls.__doc__, **fields)
     return model
-
-
-def _plain(value: Any) -> Any:
-    """A value with every record in it as its fields: what the pydantic model takes (the tests' oracle)."""
-    if isinstance(value, Record):
-        return {k: _plain(v) for k, v in value.__dict__.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _given(d: FieldDef, value: Any) -> Any:

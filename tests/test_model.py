@@ -16,9 +16,19 @@ from pydantic import ValidationError
 from converter import canonical
 from converter.fields import HEADER, declaration_from
 from converter.model import MAX_CELL_CHARS, Budget, Declaration, Indicator, Kind, Project, Record, built, fields_of
-from converter.pydantic_model import _plain, pydantic_of, validated_values
+from converter.pydantic_model import pydantic_of, validated_values
 
 from .strategies import declarations
+
+
+def _plain(value: Any) -> Any:
+    """A value with every record in it as its fields: what the pydantic model takes, for it to validate afresh."""
+    if isinstance(value, Record):
+        return {k: _plain(v) for k, v in value.__dict__.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
 
 REQUIRED_KEYS = {
     "schema_version", "profile", "year", "unit_name", "project", "budget", "indicators",
